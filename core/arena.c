@@ -1,0 +1,64 @@
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(HY_ASAN)
+#include <sanitizer/asan_interface.h>
+#define RED_ZONE 64
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define RED_ZONE 0
+#endif
+
+static size_t round_up(size_t n) { return (n + HY_ALIGN - 1) & ~(size_t)(HY_ALIGN - 1); }
+
+void hy_arena_init(hy_arena *a) { memset(a, 0, sizeof *a); }
+
+hy_status hy_arena_commit(hy_arena *a, hy_error *err) {
+  size_t size = a->peak > a->used ? a->peak : a->used;
+  if (size == 0) size = HY_ALIGN;
+  void *p = NULL;
+  if (posix_memalign(&p, HY_ALIGN, size))
+    return hy_fail(err, HY_E_NOMEM, "cannot allocate %zu MiB of tensor memory",
+                   size >> 20);
+  memset(p, 0, size);
+  ASAN_POISON_MEMORY_REGION(p, size);
+  a->base = p;
+  a->capacity = size;
+  a->used = 0;
+  return HY_OK;
+}
+
+void hy_arena_rewind(hy_arena *a) {
+  if (a->used > a->peak) a->peak = a->used;
+  a->used = 0;
+  if (a->base) ASAN_POISON_MEMORY_REGION(a->base, a->capacity);
+}
+
+void *hy_arena_bytes(hy_arena *a, size_t n) {
+  size_t start = a->used;
+  size_t need = round_up(n) + RED_ZONE;
+  a->used += need;
+  if (!a->base) {
+    if (a->used > a->peak) a->peak = a->used;
+    return NULL;
+  }
+  if (a->used > a->capacity) return NULL;
+  void *p = a->base + start;
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+  return p;
+}
+
+float *hy_arena_floats(hy_arena *a, size_t n) {
+  return hy_arena_bytes(a, n * sizeof(float));
+}
+
+int hy_arena_overflowed(const hy_arena *a) { return a->base && a->used > a->capacity; }
+
+void hy_arena_free(hy_arena *a) {
+  if (a->base) ASAN_UNPOISON_MEMORY_REGION(a->base, a->capacity);
+  free(a->base);
+  memset(a, 0, sizeof *a);
+}

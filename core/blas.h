@@ -1,0 +1,11 @@
+/* The one place libhyatt talks to OpenBLAS about threads. The setting is
+ * process-global (OpenBLAS 0.3.21 has no per-thread control), so only the
+ * thread that owns a model may change it. */
+#pragma once
+
+/* Sets OpenBLAS's thread count (>= 1). */
+void hy_blas_set_threads(int n);
+int hy_blas_threads(void);
+
+/* "OpenBLAS 0.3.21 ... Haswell, pthreads": config, core name, threading. */
+const char *hy_blas_describe(char *buf, int size);

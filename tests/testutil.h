@@ -1,0 +1,52 @@
+/* Shared helpers of the g_test suites: seeded random data, tensor
+ * comparison with a report of the first mismatch, finite-difference gradient
+ * checks, and where the fixtures and the shared data sets live. */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* xorshift64*: the same numbers on every machine for a given seed. */
+typedef struct tu_rng { uint64_t s; } tu_rng;
+tu_rng tu_rng_new(uint64_t seed);
+double tu_uniform(tu_rng *r);          /* [0, 1) */
+double tu_normal(tu_rng *r);           /* N(0, 1) */
+int tu_int(tu_rng *r, int lo, int hi); /* [lo, hi] */
+void tu_fill(tu_rng *r, float *x, size_t n, float lo, float hi);
+
+/* Fails the test unless |got - want| <= atol + rtol * |want| everywhere;
+ * the message names `what`, the first bad index and the largest error. */
+void tu_assert_close(const char *what, const float *got, const float *want,
+                     size_t n, double atol, double rtol);
+
+/* Finite-difference check of an analytic gradient.
+ * loss(ctx) runs the forward pass from the current inputs and returns a
+ * scalar in double, e.g. sum(out * r) for a fixed random r (llm.c's
+ * "fakeloss"); grad holds d loss / d x from the backward pass with dout = r.
+ * Up to max_probes elements of x (chosen with a fixed seed) are nudged by
+ * +-eps; central differences must match grad within atol + rtol * |value|.
+ * Points where the one-sided slopes disagree (a kink: ReLU at 0, max or top-k
+ * ties) are skipped; the test fails if more than half are skipped. */
+typedef double (*tu_loss_fn)(void *ctx);
+typedef struct tu_gradcheck {
+  double eps;     /* default 1e-2 */
+  double atol;    /* default 1e-3 */
+  double rtol;    /* default 1e-2 */
+  int max_probes; /* default 64 */
+} tu_gradcheck;
+void tu_check_grad(const char *what, float *x, const float *grad, size_t n,
+                   tu_loss_fn loss, void *ctx, const tu_gradcheck *opts);
+
+/* sum(out * r) in double: the usual projection for tu_check_grad. */
+double tu_dot(const float *out, const float *r, size_t n);
+
+/* <source>/tests/reference/fixtures/<name> (a newly allocated string). */
+char *tu_fixture_path(const char *name);
+
+/* The shared data sets folder (../shared/data next to the source tree, or
+ * $HYATT_DATA), or NULL when absent: callers then g_test_skip(). */
+const char *tu_shared_data(void);
+
+/* A fresh temporary directory, removed at exit of the test program. */
+const char *tu_tmpdir(void);
