@@ -4,4 +4,6 @@
 #include "arena.h"
 #include "blas.h"
 #include "error.h"
+#include "fileio.h"
 #include "pool.h"
+#include "tensorfile.h"

@@ -29,6 +29,7 @@
 
 #define HY_TENSORFILE_VERSION 1u
 #define HY_TENSOR_MAX_DIMS 8
+#define HY_ALIGN_TENSOR 64
 
 typedef enum hy_dtype { HY_F32 = 1, HY_I32 = 2 } hy_dtype;
 

@@ -26,7 +26,7 @@ def write(path, meta, tensors):
     """meta: dict of str -> str-able; tensors: dict name -> np.ndarray (f32/i32),
     written in insertion order."""
     header = "".join(f"{k} = {v}\n" for k, v in meta.items()).encode()
-    arrays = [(n, np.ascontiguousarray(a)) for n, a in tensors.items()]
+    arrays = [(n, np.array(a, order="C", copy=True)) for n, a in tensors.items()]
     table_len = 4 + sum(2 + len(n.encode()) + 2 + 4 * a.ndim + 8 + 8 + 4 for n, a in arrays)
     pos = 16 + len(header) + table_len + 4
     entries = []
@@ -53,6 +53,7 @@ def write(path, meta, tensors):
         f.write(out)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
