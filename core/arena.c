@@ -16,6 +16,11 @@ static size_t round_up(size_t n) { return (n + HY_ALIGN - 1) & ~(size_t)(HY_ALIG
 
 void hy_arena_init(hy_arena *a) { memset(a, 0, sizeof *a); }
 
+void hy_arena_init_packed(hy_arena *a) {
+  memset(a, 0, sizeof *a);
+  a->packed = 1;
+}
+
 hy_status hy_arena_commit(hy_arena *a, hy_error *err) {
   size_t size = a->peak > a->used ? a->peak : a->used;
   if (size == 0) size = HY_ALIGN;
@@ -24,7 +29,7 @@ hy_status hy_arena_commit(hy_arena *a, hy_error *err) {
     return hy_fail(err, HY_E_NOMEM, "cannot allocate %zu MiB of tensor memory",
                    size >> 20);
   memset(p, 0, size);
-  ASAN_POISON_MEMORY_REGION(p, size);
+  if (!a->packed) ASAN_POISON_MEMORY_REGION(p, size);
   a->base = p;
   a->capacity = size;
   a->used = 0;
@@ -34,12 +39,12 @@ hy_status hy_arena_commit(hy_arena *a, hy_error *err) {
 void hy_arena_rewind(hy_arena *a) {
   if (a->used > a->peak) a->peak = a->used;
   a->used = 0;
-  if (a->base) ASAN_POISON_MEMORY_REGION(a->base, a->capacity);
+  if (a->base && !a->packed) ASAN_POISON_MEMORY_REGION(a->base, a->capacity);
 }
 
 void *hy_arena_bytes(hy_arena *a, size_t n) {
   size_t start = a->used;
-  size_t need = round_up(n) + RED_ZONE;
+  size_t need = round_up(n) + (a->packed ? 0 : RED_ZONE);
   a->used += need;
   if (!a->base) {
     if (a->used > a->peak) a->peak = a->used;
@@ -47,7 +52,7 @@ void *hy_arena_bytes(hy_arena *a, size_t n) {
   }
   if (a->used > a->capacity) return NULL;
   void *p = a->base + start;
-  ASAN_UNPOISON_MEMORY_REGION(p, n);
+  if (!a->packed) ASAN_UNPOISON_MEMORY_REGION(p, n);
   return p;
 }
 
@@ -58,7 +63,9 @@ float *hy_arena_floats(hy_arena *a, size_t n) {
 int hy_arena_overflowed(const hy_arena *a) { return a->base && a->used > a->capacity; }
 
 void hy_arena_free(hy_arena *a) {
-  if (a->base) ASAN_UNPOISON_MEMORY_REGION(a->base, a->capacity);
+  int packed = a->packed;
+  if (a->base && !a->packed) ASAN_UNPOISON_MEMORY_REGION(a->base, a->capacity);
   free(a->base);
   memset(a, 0, sizeof *a);
+  a->packed = packed;
 }

@@ -14,6 +14,8 @@
 
 typedef struct hy_arena {
   char *base;      /* owned; NULL while measuring */
+  int packed;      /* no red zones: tensors are back to back (64-byte aligned),
+                      so the arena can be swept as one flat array (Adam) */
   size_t capacity; /* bytes allocated at commit */
   size_t used;     /* bytes handed out (or measured) so far */
   size_t peak;     /* largest `used` seen while measuring */
@@ -21,6 +23,7 @@ typedef struct hy_arena {
 
 /* A measuring arena: hands out NULL pointers and records the size. */
 void hy_arena_init(hy_arena *a);
+void hy_arena_init_packed(hy_arena *a);
 
 /* Allocates (zeroed) the measured size; the arena then hands out real memory. */
 hy_status hy_arena_commit(hy_arena *a, hy_error *err);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,8 +425,8 @@ hy_status hy_landmark_text_load(hy_point **out, int *n, const char *path,
       goto fail;
     }
     if (kind == 0) {
-      st = hy_fail(err, HY_E_FORMAT, "%s:%d: '%.*s' is not an 'x,y' line", path,
-                   r.line, ln.n > 32 ? 32 : (int)ln.n, ln.s);
+      st = hy_fail(err, HY_E_FORMAT, "%s:%d: '%.*s' is not an 'x,y' line (after %d points)",
+                   path, r.line, ln.n > 32 ? 32 : (int)ln.n, ln.s, count);
       goto fail;
     }
     if (count == HY_LANDMARKS_MAX) {

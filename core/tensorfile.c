@@ -55,7 +55,7 @@ static int valid_key(const char *s, size_t n) {
 
 static int valid_name(const unsigned char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (!isalnum(s[i]) && !strchr("_.-/", s[i])) return 0;
+    if (!isalnum(s[i]) && !strchr("_.-/@", s[i])) return 0;
   return 1;
 }
 

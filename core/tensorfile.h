@@ -9,7 +9,7 @@
  *              [A-Za-z0-9_.-]+, values run to the end of the line, trimmed)
  *   16+H 4     u32 tensor_count = T
  *        ...   T entries:
- *                u16 name_len (1..255), name bytes ([A-Za-z0-9_.-/]),
+ *                u16 name_len (1..255), name bytes ([A-Za-z0-9_.-/@]),
  *                u8 dtype (1 = f32, 2 = i32), u8 ndim (0..8),
  *                u32 dims[ndim], u64 offset, u64 nbytes, u32 crc32(data)
  *        4     u32 crc32 of every byte from 0 to the end of the entries

@@ -1,0 +1,31 @@
+/* Shared pieces of the `hyatt` command line: exit statuses, one-line error
+ * messages ("hyatt show: ..." on stderr), option parsing, and the entry
+ * point of every subcommand. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+enum {
+  HY_EXIT_OK = 0,
+  HY_EXIT_ERROR = 1, /* the command could not do its job */
+  HY_EXIT_USAGE = 2, /* the command line was wrong */
+};
+
+/* Prints "hyatt COMMAND: message" on stderr; returns HY_EXIT_ERROR. */
+int hy_cli_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* The same with a pointer to --help; returns HY_EXIT_USAGE. */
+int hy_cli_usage_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Parses the options of `command` (argv[0] is its name) with ctx, which
+ * owns the translation domain and help texts. On a bad option prints a usage
+ * error and returns FALSE; `--help` prints the help and exits with 0. */
+gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
+                      char ***argv);
+
+/* Subcommands: argv[0] is the command name; return the exit status. */
+int hy_cmd_show(int argc, char **argv);
+
+G_END_DECLS

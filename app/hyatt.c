@@ -1,0 +1,70 @@
+/* `hyatt`: the command line of Hyatt Studio (DESIGN §5). Finds the
+ * subcommand and hands it the rest of the command line. */
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+typedef struct command {
+  const char *name;
+  const char *summary; /* N_() marked */
+  int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+  {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
+};
+
+static void print_help(FILE *to) {
+  /* TRANSLATORS: the line before the list of commands of `hyatt --help` */
+  fprintf(to, "%s\n\n", _("Usage: hyatt COMMAND [OPTION…] [ARGUMENT…]"));
+  fprintf(to, "%s\n", _("Commands:"));
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(to, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf(to, "\n%s\n", _("Options:"));
+  fprintf(to, "  %-10s %s\n", "--help", _("Show this help"));
+  fprintf(to, "  %-10s %s\n", "--version", _("Show the version"));
+  fprintf(to, "\n%s\n", _("'hyatt COMMAND --help' describes a command."));
+}
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  setlocale(LC_ALL, "");
+  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+
+  if (argc < 2) {
+    print_help(stderr);
+    return HY_EXIT_USAGE;
+  }
+  const char *arg = argv[1];
+  if (strcmp(arg, "--version") == 0) {
+    printf("hyatt %s\n", PACKAGE_VERSION);
+    return HY_EXIT_OK;
+  }
+  if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+    print_help(stdout);
+    return HY_EXIT_OK;
+  }
+  if (strcmp(arg, "help") == 0 && argc == 3 && find_command(argv[2])) {
+    char *help_argv[] = {argv[2], (char *)"--help", NULL};
+    return find_command(argv[2])->run(2, help_argv);
+  }
+  const command *cmd = find_command(arg);
+  if (!cmd) {
+    g_printerr(arg[0] == '-' ? _("hyatt: unknown option '%s' (see 'hyatt --help')\n")
+                             : _("hyatt: unknown command '%s' (see 'hyatt --help')\n"),
+               arg);
+    return HY_EXIT_USAGE;
+  }
+  return cmd->run(argc - 1, argv + 1);
+}

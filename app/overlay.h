@@ -1,0 +1,51 @@
+/* Landmark overlays: an X-ray in grey with landmark markers drawn over it,
+ * rendered with cairo and written as PNG. Used by `hyatt show`, `hyatt
+ * predict --overlay` and the exports.
+ *
+ * Coordinates are original-image pixels with the pixel-centre convention of
+ * the landmark files: (0, 0) is the centre of the top-left pixel. With one
+ * layer each landmark is a ring with a dot; a second layer (e.g. a second
+ * annotator, or the prediction beside the reference) is drawn as hollow
+ * diamonds, each joined by a line to the same landmark of the first layer.
+ * Every landmark has its own colour (hy_overlay_landmark_colour) and a
+ * 1-based number placed where it overlaps other labels and markers least.
+ * Layers with a label get a legend entry in the top-left corner. Marker,
+ * line and text sizes scale with the rendered image. */
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+
+#include "image.h"
+#include "landmarks.h"
+
+G_BEGIN_DECLS
+
+#define HY_OVERLAY_MAX_LAYERS 2
+
+typedef struct HyOverlayLayer {
+  const char *label;      /* borrowed, UTF-8, for the legend; NULL: no entry */
+  const hy_point *points; /* borrowed, [n_points], original pixels; non-finite
+                             points are not drawn */
+  int n_points;
+} HyOverlayLayer;
+
+/* The colour of landmark `index` (0-based) as r, g, b in [0, 1]: a fixed
+ * palette of HY_OVERLAY_N_COLOURS bright hues, repeating beyond that. */
+#define HY_OVERLAY_N_COLOURS 20
+void hy_overlay_landmark_colour(int index, double rgb[3]);
+
+/* Draws img (downscaled so that its longer side is at most max_size pixels
+ * with an area average; max_size 0 = original size, never upscaled) with
+ * 0..HY_OVERLAY_MAX_LAYERS layers. Layers must hold the same number of
+ * points. Returns a new CAIRO_FORMAT_RGB24 surface, or NULL with error set. */
+cairo_surface_t *hy_overlay_render(const hy_image *img, int max_size,
+                                   const HyOverlayLayer *layers, int n_layers,
+                                   GError **error);
+
+/* Encodes surface as PNG in memory and replaces path atomically (temp
+ * file, fsync, rename). */
+gboolean hy_overlay_save_png(cairo_surface_t *surface, const char *path,
+                             GError **error);
+
+G_END_DECLS

@@ -1,0 +1,996 @@
+#include "bra.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "blas.h"
+#include "linear.h"
+#include "softmax.h"
+#include "vecmath.h"
+
+/* LePE kernels keep K row pointers on the stack. */
+#define LEPE_KMAX 15
+/* Row bands per image: fixed by the dimensions, so the per-band partial
+ * sums of dW (added in band order) do not depend on the thread count. */
+#define LEPE_BANDS 8
+
+static size_t al16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* ---- geometry ---------------------------------------------------------- */
+
+typedef struct geo {
+  int N, H, W, C, S, K, M, pool; /* K = topk, M = heads */
+  int Hp, Wp, rh, rw;            /* padded map, region size */
+  int T, R, P, L, dh;            /* tokens/region, regions, pooled/region,
+                                    keys per query region, head width */
+  float scale;
+} geo;
+
+static geo geo_of(hy_bra_dims d) {
+  geo g;
+  g.N = d.N, g.H = d.H, g.W = d.W, g.C = d.C, g.S = d.S;
+  g.K = d.topk, g.M = d.heads, g.pool = d.pool;
+  g.rh = (d.H + d.S - 1) / d.S;
+  g.rw = (d.W + d.S - 1) / d.S;
+  g.Hp = g.rh * d.S;
+  g.Wp = g.rw * d.S;
+  g.T = g.rh * g.rw;
+  g.R = d.S * d.S;
+  g.P = d.pool * d.pool;
+  g.L = d.topk * g.P;
+  g.dh = d.C / d.heads;
+  g.scale = (float)(1.0 / sqrt((double)d.C));
+  return g;
+}
+
+/* A bump allocator over a float buffer; with base NULL it only measures. */
+typedef struct bump {
+  float *base;
+  size_t used;
+} bump;
+
+static float *take(bump *b, size_t n) {
+  float *p = b->base ? b->base + b->used : NULL;
+  b->used += al16(n);
+  return p;
+}
+
+typedef struct cache_parts {
+  float *qkv, *kvp, *prob, *opre;
+  int32_t *idx;
+  size_t size;
+} cache_parts;
+
+static cache_parts cache_layout(float *base, geo g) {
+  bump b = {base, 0};
+  cache_parts c;
+  size_t nr = (size_t)g.N * g.R;
+  c.qkv = take(&b, nr * g.T * 3 * g.C);
+  c.kvp = take(&b, nr * g.P * 2 * g.C);
+  c.prob = take(&b, nr * g.M * g.T * g.L);
+  c.opre = take(&b, nr * g.T * g.C);
+  c.idx = (int32_t *)take(&b, nr * g.K);
+  c.size = b.used;
+  return c;
+}
+
+size_t hy_bra_cache_size(hy_bra_dims d) {
+  return cache_layout(NULL, geo_of(d)).size;
+}
+
+const int32_t *hy_bra_cache_idx(const float *cache, hy_bra_dims d) {
+  return cache_layout((float *)cache, geo_of(d)).idx;
+}
+
+typedef struct scratch_parts {
+  float *lepe;  /* hy_bra_lepe_scratch_size */
+  float *stats; /* [N][R][2C] forward: region means of q | k */
+  float *A;     /* [R][R] forward: routing logits of one image */
+  float *yr;    /* [N][R][T][C] forward: proj output, region-major */
+  float *dyr;   /* [N][R][T][C] backward: dy region-major, then padded x */
+  float *dopre; /* [N][R][T][C] backward: d opre, then d padded x */
+  float *dqkv;  /* [N][R][T][3C] backward */
+  float *dkvg;  /* [N][R][L][2C] backward: d gathered k | v per query region */
+  float *G;     /* [threads][L][2C] gathered k | v */
+  float *dP;    /* [threads][2][T][L] backward: d probabilities, d logits */
+  float *acc;   /* [threads][P][2C] backward: d pooled k | v of one region */
+  size_t size;
+} scratch_parts;
+
+/* Forward and backward share the lepe, G parts; the rest overlaps. */
+static scratch_parts scratch_layout(float *base, geo g, int nt) {
+  scratch_parts s;
+  size_t nrt = (size_t)g.N * g.R * g.T;
+  bump b = {base, 0};
+  s.lepe = take(&b, hy_bra_lepe_scratch_size(g.N, g.S, g.rh, g.rw, g.C, 5, nt));
+  s.G = take(&b, (size_t)nt * g.L * 2 * g.C);
+  size_t shared = b.used;
+
+  s.stats = take(&b, (size_t)g.N * g.R * 2 * g.C);
+  s.A = take(&b, (size_t)g.R * g.R);
+  s.yr = take(&b, nrt * g.C);
+  size_t fwd = b.used;
+
+  b.used = shared;
+  s.dyr = take(&b, nrt * g.C);
+  s.dopre = take(&b, nrt * g.C);
+  s.dqkv = take(&b, nrt * 3 * g.C);
+  s.dkvg = take(&b, (size_t)g.N * g.R * g.L * 2 * g.C);
+  s.dP = take(&b, (size_t)nt * 2 * g.T * g.L);
+  s.acc = take(&b, (size_t)nt * g.P * 2 * g.C);
+  s.size = b.used > fwd ? b.used : fwd;
+  return s;
+}
+
+size_t hy_bra_scratch_size(hy_bra_dims d, int n_threads) {
+  return scratch_layout(NULL, geo_of(d), n_threads < 1 ? 1 : n_threads).size;
+}
+
+double hy_bra_flops(hy_bra_dims d) {
+  geo g = geo_of(d);
+  double tok = (double)g.N * g.R * g.T;
+  double f = 2.0 * tok * g.C * 3 * g.C;           /* qkv */
+  f += 2.0 * tok * g.L * g.C * 2;                  /* q.k^T and p.v */
+  f += 2.0 * tok * g.C * 25;                       /* LePE */
+  f += 2.0 * tok * g.C * g.C;                      /* proj */
+  f += 2.0 * g.N * (double)g.R * g.R * g.C;        /* routing */
+  return f;
+}
+
+/* ---- layout changes ---------------------------------------------------- */
+
+typedef struct regions_job {
+  float *dst;       /* to_regions: [N][R][T][C]; from_regions: [N][H][W][C] */
+  const float *src;
+  geo g;
+  int add;          /* from_regions: += instead of = */
+} regions_job;
+
+/* One padded map row: cropped copy in, zeros for the padding. */
+static void to_regions_task(void *ctx, int task, int thread) {
+  const regions_job *j = ctx;
+  geo g = j->g;
+  int n = task / g.Hp, y = task % g.Hp;
+  int ry = y / g.rh, i = y % g.rh;
+  for (int rx = 0; rx < g.S; rx++) {
+    float *d = j->dst + ((size_t)(n * g.R + ry * g.S + rx) * g.T + (size_t)i * g.rw) * g.C;
+    int x0 = rx * g.rw;
+    int nv = y < g.H ? g.W - x0 : 0; /* valid columns in this chunk */
+    nv = nv < 0 ? 0 : nv > g.rw ? g.rw : nv;
+    if (nv) memcpy(d, j->src + ((size_t)(n * g.H + y) * g.W + x0) * g.C,
+                   (size_t)nv * g.C * sizeof *d);
+    memset(d + (size_t)nv * g.C, 0, (size_t)(g.rw - nv) * g.C * sizeof *d);
+  }
+}
+
+static void from_regions_task(void *ctx, int task, int thread) {
+  const regions_job *j = ctx;
+  geo g = j->g;
+  int n = task / g.H, y = task % g.H;
+  int ry = y / g.rh, i = y % g.rh;
+  for (int rx = 0; rx < g.S; rx++) {
+    const float *s = j->src + ((size_t)(n * g.R + ry * g.S + rx) * g.T + (size_t)i * g.rw) * g.C;
+    int x0 = rx * g.rw;
+    int nv = g.W - x0;
+    nv = nv < 0 ? 0 : nv > g.rw ? g.rw : nv;
+    float *d = j->dst + ((size_t)(n * g.H + y) * g.W + x0) * g.C;
+    size_t cnt = (size_t)nv * g.C;
+    if (j->add)
+      for (size_t k = 0; k < cnt; k++) d[k] += s[k];
+    else
+      memcpy(d, s, cnt * sizeof *d);
+  }
+}
+
+static void to_regions(float *xr, const float *x, geo g, hy_pool *pool) {
+  regions_job j = {xr, x, g, 0};
+  hy_pool_run(pool, g.N * g.Hp, to_regions_task, &j);
+}
+
+static void from_regions(float *y, const float *yr, geo g, int add, hy_pool *pool) {
+  regions_job j = {y, yr, g, add};
+  hy_pool_run(pool, g.N * g.H, from_regions_task, &j);
+}
+
+/* ---- small kernels ----------------------------------------------------- */
+
+/* Adaptive-pool bin [*lo, *hi) of output i of n along a side of length len. */
+static void bin(int i, int len, int n, int *lo, int *hi) {
+  *lo = i * len / n;
+  *hi = ((i + 1) * len + n - 1) / n;
+}
+
+
+/* ---- LePE: depthwise K x K conv on a region-major channels-last map ----- */
+
+typedef struct lepe_job {
+  float *out;         /* forward: out; backward: din (may be NULL) */
+  int ldo;
+  const float *in;    /* the conv input (backward: for dw) */
+  int ldi;
+  const float *dout;  /* backward */
+  int lddo;
+  const float *wt;    /* [K*K][C] taps, channels innermost */
+  const float *b;     /* [C] or NULL */
+  float *ring;        /* [threads][2][K][rowlen] padded rows */
+  float *part;        /* [N*bands][K*K + 1][C] backward partial dw | db */
+  int N, S, rh, rw, C, K, Hp, Wp, bands;
+  size_t rowlen;      /* (Wp + K - 1) * C */
+} lepe_job;
+
+static int lepe_bands(int Hp) { return Hp < LEPE_BANDS ? Hp : LEPE_BANDS; }
+
+size_t hy_bra_lepe_scratch_size(int N, int S, int rh, int rw, int C, int K,
+                                int n_threads) {
+  size_t rowlen = (size_t)(S * rw + K - 1) * C;
+  size_t nb = (size_t)N * lepe_bands(S * rh);
+  int nt = n_threads < 1 ? 1 : n_threads;
+  return al16((size_t)K * K * C) + al16((size_t)nt * 2 * K * rowlen) +
+         al16(nb * (K * K + 1) * C);
+}
+
+/* Fills buf with map row yy of image n (zeros outside the map), K/2 zero
+ * columns on both sides. */
+static void lepe_load_row(float *buf, const float *src, int ld, int n, int yy,
+                          const lepe_job *j) {
+  int p = j->K / 2, C = j->C;
+  if (yy < 0 || yy >= j->Hp) {
+    memset(buf, 0, j->rowlen * sizeof *buf);
+    return;
+  }
+  memset(buf, 0, (size_t)p * C * sizeof *buf);
+  memset(buf + (size_t)(p + j->Wp) * C, 0, (size_t)p * C * sizeof *buf);
+  int ry = yy / j->rh, i = yy % j->rh, T = j->rh * j->rw;
+  for (int rx = 0; rx < j->S; rx++) {
+    const float *s = src + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * ld;
+    float *d = buf + (size_t)(p + rx * j->rw) * C;
+    if (ld == C) {
+      memcpy(d, s, (size_t)j->rw * C * sizeof *d);
+    } else {
+      for (int x = 0; x < j->rw; x++)
+        for (int c = 0; c < C; c++) d[(size_t)x * C + c] = s[(size_t)x * ld + c];
+    }
+  }
+}
+
+/* out[x][c] += b[c] + sum over taps of rows[ky][(x0 + x + kx)][c] * wt[ky][kx][c]
+ * for x in [0, n); rows are padded (column 0 of a row is map column -K/2). */
+HY_HOT static void lepe_row(float *restrict out, int ldo, const float *const *rows,
+                            const float *restrict wt, const float *restrict b,
+                            int x0, int n, int C, int K) {
+  for (int x = 0; x < n; x++) {
+    float *o = out + (size_t)x * ldo;
+    int c = 0;
+    for (; c + 8 <= C; c += 8) {
+      float acc[8];
+      for (int j = 0; j < 8; j++) acc[j] = b ? b[c + j] : 0.0f;
+      for (int ky = 0; ky < K; ky++) {
+        const float *in = rows[ky] + (size_t)(x0 + x) * C + c;
+        const float *wk = wt + (size_t)ky * K * C + c;
+        for (int kx = 0; kx < K; kx++)
+          for (int j = 0; j < 8; j++) acc[j] += in[(size_t)kx * C + j] * wk[(size_t)kx * C + j];
+      }
+      for (int j = 0; j < 8; j++) o[c + j] += acc[j];
+    }
+    for (; c < C; c++) {
+      float acc = b ? b[c] : 0.0f;
+      for (int ky = 0; ky < K; ky++)
+        for (int kx = 0; kx < K; kx++)
+          acc += rows[ky][(size_t)(x0 + x + kx) * C + c] * wt[(size_t)(ky * K + kx) * C + c];
+      o[c] += acc;
+    }
+  }
+}
+
+/* part[ky][kx][c] += sum over x of g[x][c] * rows[ky][x0 + x + kx][c];
+ * part[K*K][c] += sum over x of g[x][c]. */
+HY_HOT static void lepe_row_dw(float *restrict part, const float *restrict g, int ldg,
+                               const float *const *rows, int x0, int n, int C, int K) {
+  float *db = part + (size_t)K * K * C;
+  for (int x = 0; x < n; x++) {
+    const float *gx = g + (size_t)x * ldg;
+    for (int c = 0; c < C; c++) db[c] += gx[c];
+    for (int ky = 0; ky < K; ky++)
+      for (int kx = 0; kx < K; kx++) {
+        const float *in = rows[ky] + (size_t)(x0 + x + kx) * C;
+        float *a = part + (size_t)(ky * K + kx) * C;
+        for (int c = 0; c < C; c++) a[c] += gx[c] * in[c];
+      }
+  }
+}
+
+static void lepe_band(const lepe_job *j, int task, int *n, int *y0, int *y1) {
+  *n = task / j->bands;
+  int b = task % j->bands;
+  *y0 = (int)((long long)j->Hp * b / j->bands);
+  *y1 = (int)((long long)j->Hp * (b + 1) / j->bands);
+}
+
+static int ring_slot(int yy, int K) { return ((yy % K) + K) % K; }
+
+/* out rows [y0, y1) of image n: rows of `src` through a ring of K padded
+ * rows; calls lepe_row (wt, b) on every region chunk. */
+static void lepe_fwd_task(void *ctx, int task, int thread) {
+  const lepe_job *j = ctx;
+  int n, y0, y1, K = j->K, p = K / 2, T = j->rh * j->rw;
+  lepe_band(j, task, &n, &y0, &y1);
+  float *ring = j->ring + (size_t)thread * 2 * K * j->rowlen;
+  const float *rows[LEPE_KMAX];
+  for (int yy = y0 - p; yy < y0 + p; yy++)
+    lepe_load_row(ring + ring_slot(yy, K) * j->rowlen, j->in, j->ldi, n, yy, j);
+  for (int y = y0; y < y1; y++) {
+    lepe_load_row(ring + ring_slot(y + p, K) * j->rowlen, j->in, j->ldi, n, y + p, j);
+    for (int ky = 0; ky < K; ky++) rows[ky] = ring + ring_slot(y - p + ky, K) * j->rowlen;
+    int ry = y / j->rh, i = y % j->rh;
+    for (int rx = 0; rx < j->S; rx++) {
+      float *o = j->out + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->ldo;
+      lepe_row(o, j->ldo, rows, j->wt, j->b, rx * j->rw, j->rw, j->C, K);
+    }
+  }
+}
+
+/* din (if any) through the flipped taps on dout's ring; dw | db partials of
+ * this band on the input's ring. */
+static void lepe_bwd_task(void *ctx, int task, int thread) {
+  const lepe_job *j = ctx;
+  int n, y0, y1, K = j->K, p = K / 2, T = j->rh * j->rw, C = j->C;
+  lepe_band(j, task, &n, &y0, &y1);
+  float *gring = j->ring + (size_t)thread * 2 * K * j->rowlen;
+  float *iring = gring + (size_t)K * j->rowlen;
+  float *part = j->part ? j->part + (size_t)task * (K * K + 1) * C : NULL;
+  const float *grows[LEPE_KMAX], *irows[LEPE_KMAX];
+  if (part) memset(part, 0, (size_t)(K * K + 1) * C * sizeof *part);
+  for (int yy = y0 - p; yy < y0 + p; yy++) {
+    if (j->out) lepe_load_row(gring + ring_slot(yy, K) * j->rowlen, j->dout, j->lddo, n, yy, j);
+    if (part) lepe_load_row(iring + ring_slot(yy, K) * j->rowlen, j->in, j->ldi, n, yy, j);
+  }
+  for (int y = y0; y < y1; y++) {
+    int ry = y / j->rh, i = y % j->rh;
+    if (j->out) {
+      lepe_load_row(gring + ring_slot(y + p, K) * j->rowlen, j->dout, j->lddo, n, y + p, j);
+      for (int ky = 0; ky < K; ky++) grows[ky] = gring + ring_slot(y - p + ky, K) * j->rowlen;
+      for (int rx = 0; rx < j->S; rx++) {
+        float *o = j->out + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->ldo;
+        lepe_row(o, j->ldo, grows, j->wt, NULL, rx * j->rw, j->rw, C, K);
+      }
+    }
+    if (part) {
+      lepe_load_row(iring + ring_slot(y + p, K) * j->rowlen, j->in, j->ldi, n, y + p, j);
+      for (int ky = 0; ky < K; ky++) irows[ky] = iring + ring_slot(y - p + ky, K) * j->rowlen;
+      for (int rx = 0; rx < j->S; rx++) {
+        const float *g = j->dout + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->lddo;
+        lepe_row_dw(part, g, j->lddo, irows, rx * j->rw, j->rw, C, K);
+      }
+    }
+  }
+}
+
+static lepe_job lepe_setup(float *scratch, int N, int S, int rh, int rw, int C,
+                           int K, int nt) {
+  lepe_job j;
+  memset(&j, 0, sizeof j);
+  j.N = N, j.S = S, j.rh = rh, j.rw = rw, j.C = C, j.K = K;
+  j.Hp = S * rh, j.Wp = S * rw;
+  j.bands = lepe_bands(j.Hp);
+  j.rowlen = (size_t)(j.Wp + K - 1) * C;
+  bump b = {scratch, 0};
+  j.wt = take(&b, (size_t)K * K * C);
+  j.ring = take(&b, (size_t)nt * 2 * K * j.rowlen);
+  j.part = take(&b, (size_t)N * j.bands * (K * K + 1) * C);
+  return j;
+}
+
+void hy_bra_lepe_forward(float *out, int ldo, const float *in, int ldi,
+                         const float *w, const float *b, int N, int S, int rh,
+                         int rw, int C, int K, float *scratch, hy_pool *pool) {
+  lepe_job j = lepe_setup(scratch, N, S, rh, rw, C, K, hy_pool_threads(pool));
+  float *wt = (float *)j.wt;
+  for (int c = 0; c < C; c++)
+    for (int t = 0; t < K * K; t++) wt[(size_t)t * C + c] = w[(size_t)c * K * K + t];
+  j.out = out, j.ldo = ldo, j.in = in, j.ldi = ldi, j.b = b;
+  hy_pool_run(pool, N * j.bands, lepe_fwd_task, &j);
+}
+
+void hy_bra_lepe_backward(float *din, int lddi, float *dw, float *db,
+                          const float *dout, int lddo, const float *in,
+                          int ldi, const float *w, int N, int S, int rh,
+                          int rw, int C, int K, float *scratch, hy_pool *pool) {
+  if (!din && !dw && !db) return;
+  lepe_job j = lepe_setup(scratch, N, S, rh, rw, C, K, hy_pool_threads(pool));
+  float *wt = (float *)j.wt;
+  /* din[y][x] = sum of dout[y + p - ky][x + p - kx] * w[ky][kx]: the same
+   * row kernel with the taps flipped */
+  for (int c = 0; c < C; c++)
+    for (int t = 0; t < K * K; t++)
+      wt[(size_t)t * C + c] = w[(size_t)c * K * K + (K * K - 1 - t)];
+  j.out = din, j.ldo = lddi, j.in = in, j.ldi = ldi, j.dout = dout, j.lddo = lddo;
+  if (!dw && !db) j.part = NULL;
+  hy_pool_run(pool, N * j.bands, lepe_bwd_task, &j);
+  if (!j.part) return;
+  int nb = N * j.bands;
+  for (int c = 0; c < C; c++) {
+    for (int t = 0; t <= K * K; t++) {
+      float s = 0.0f;
+      for (int k = 0; k < nb; k++) s += j.part[((size_t)k * (K * K + 1) + t) * C + c];
+      if (t < K * K) {
+        if (dw) dw[(size_t)c * K * K + t] += s;
+      } else if (db) {
+        db[c] += s;
+      }
+    }
+  }
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* idx[0..k) = the k largest of a[0..n), descending, ties to the lower index:
+ * each pick is the best among those ranked after the previous pick. */
+static void topk_row(int32_t *idx, const float *a, int n, int k) {
+  int prev = -1;
+  for (int j = 0; j < k; j++) {
+    int best = -1;
+    for (int s = 0; s < n; s++) {
+      if (prev >= 0 && !(a[s] < a[prev] || (a[s] == a[prev] && s > prev))) continue;
+      if (best < 0 || a[s] > a[best]) best = s;
+    }
+    if (best < 0) best = (prev + 1) % n; /* only with NaN scores */
+    idx[j] = best;
+    prev = best;
+  }
+}
+
+static void route(int32_t *idx, const float *stats, float *A, geo g) {
+  int C = g.C;
+  for (int r = 0; r < g.R; r++) {
+    const float *qb = stats + (size_t)r * 2 * C;
+    for (int s = 0; s < g.R; s++) {
+      const float *kb = stats + (size_t)s * 2 * C + C;
+      float acc = 0.0f;
+      for (int c = 0; c < C; c++) acc += (qb[c] * g.scale) * kb[c];
+      A[(size_t)r * g.R + s] = acc;
+    }
+    topk_row(idx + (size_t)r * g.K, A + (size_t)r * g.R, g.R, g.K);
+  }
+}
+
+/* ---- forward ------------------------------------------------------------ */
+
+typedef struct bra_job {
+  geo g;
+  cache_parts c;
+  scratch_parts s;
+} bra_job;
+
+/* Region means of q and k, and the pooled k | v of one region. */
+static void stats_task(void *ctx, int task, int thread) {
+  const bra_job *j = ctx;
+  geo g = j->g;
+  int C2 = 2 * g.C, C3 = 3 * g.C;
+  const float *base = j->c.qkv + (size_t)task * g.T * C3;
+  float *st = j->s.stats + (size_t)task * C2;
+  memset(st, 0, (size_t)C2 * sizeof *st);
+  for (int t = 0; t < g.T; t++)
+    for (int c = 0; c < C2; c++) st[c] += base[(size_t)t * C3 + c];
+  float inv = 1.0f / (float)g.T;
+  for (int c = 0; c < C2; c++) st[c] *= inv;
+
+  for (int py = 0; py < g.pool; py++) {
+    int y0, y1;
+    bin(py, g.rh, g.pool, &y0, &y1);
+    for (int px = 0; px < g.pool; px++) {
+      int x0, x1;
+      bin(px, g.rw, g.pool, &x0, &x1);
+      float *o = j->c.kvp + ((size_t)task * g.P + py * g.pool + px) * C2;
+      memset(o, 0, (size_t)C2 * sizeof *o);
+      for (int yy = y0; yy < y1; yy++)
+        for (int xx = x0; xx < x1; xx++) {
+          const float *t = base + (size_t)(yy * g.rw + xx) * C3 + g.C;
+          for (int c = 0; c < C2; c++) o[c] += t[c];
+        }
+      float ia = 1.0f / (float)((y1 - y0) * (x1 - x0));
+      for (int c = 0; c < C2; c++) o[c] *= ia;
+    }
+  }
+}
+
+/* k | v of the routed regions of query region `task`, back to back. */
+static float *gather(const bra_job *j, int task, int thread) {
+  geo g = j->g;
+  size_t blk = (size_t)g.P * 2 * g.C;
+  float *G = j->s.G + (size_t)thread * g.L * 2 * g.C;
+  const int32_t *ix = j->c.idx + (size_t)task * g.K;
+  int n = task / g.R;
+  for (int k = 0; k < g.K; k++)
+    memcpy(G + k * blk, j->c.kvp + (size_t)(n * g.R + ix[k]) * blk, blk * sizeof *G);
+  return G;
+}
+
+static void attn_fwd_task(void *ctx, int task, int thread) {
+  const bra_job *j = ctx;
+  geo g = j->g;
+  int C = g.C, T = g.T, L = g.L, dh = g.dh;
+  const float *G = gather(j, task, thread);
+  const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
+  float *O = j->c.opre + (size_t)task * T * C;
+  for (int h = 0; h < g.M; h++) {
+    float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, dh, g.scale,
+                Q + h * dh, 3 * C, G + h * dh, 2 * C, 0.0f, Pm, L);
+    hy_softmax_forward(Pm, Pm, T, L, NULL);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, L, 1.0f, Pm,
+                L, G + C + h * dh, 2 * C, 0.0f, O + h * dh, C);
+  }
+}
+
+/* Runs fn over the N*R query or key regions with OpenBLAS at 1 thread, so
+ * the per-region sgemm calls do not nest inside our pool. */
+static void run_regions(hy_pool *pool, int n, hy_task_fn fn, void *ctx) {
+  int prev = hy_blas_threads();
+  if (prev != 1) hy_blas_set_threads(1);
+  hy_pool_run(pool, n, fn, ctx);
+  if (prev != 1) hy_blas_set_threads(prev);
+}
+
+void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
+                    const float *qkv_b, const float *lepe_w,
+                    const float *lepe_b, const float *proj_w,
+                    const float *proj_b, hy_bra_dims d, float *scratch,
+                    hy_pool *pool) {
+  bra_job j;
+  j.g = geo_of(d);
+  geo g = j.g;
+  j.c = cache_layout(cache, g);
+  j.s = scratch_layout(scratch, g, hy_pool_threads(pool));
+  int nr = g.N * g.R, nrt = nr * g.T;
+
+  /* the padded input lives in opre until the attention overwrites it */
+  to_regions(j.c.opre, x, g, pool);
+  hy_linear_forward(j.c.qkv, j.c.opre, qkv_w, qkv_b, nrt, g.C, 3 * g.C);
+  hy_pool_run(pool, nr, stats_task, &j);
+  for (int n = 0; n < g.N; n++)
+    route(j.c.idx + (size_t)n * g.R * g.K, j.s.stats + (size_t)n * g.R * 2 * g.C, j.s.A, g);
+  run_regions(pool, nr, attn_fwd_task, &j);
+  hy_bra_lepe_forward(j.c.opre, g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, lepe_b,
+                      g.N, g.S, g.rh, g.rw, g.C, 5, j.s.lepe, pool);
+  hy_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C);
+  from_regions(y, j.s.yr, g, 0, pool);
+}
+
+/* ---- backward ----------------------------------------------------------- */
+
+static void attn_bwd_task(void *ctx, int task, int thread) {
+  const bra_job *j = ctx;
+  geo g = j->g;
+  int C = g.C, T = g.T, L = g.L, dh = g.dh;
+  const float *G = gather(j, task, thread);
+  const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
+  const float *dO = j->s.dopre + (size_t)task * T * C;
+  float *dQ = j->s.dqkv + (size_t)task * T * 3 * C;
+  float *dG = j->s.dkvg + (size_t)task * L * 2 * C;
+  float *dP = j->s.dP + (size_t)thread * 2 * T * L, *dS = dP + (size_t)T * L;
+  for (int h = 0; h < g.M; h++) {
+    const float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, dh, 1.0f,
+                dO + h * dh, C, G + C + h * dh, 2 * C, 0.0f, dP, L);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, dh, T, 1.0f, Pm, L,
+                dO + h * dh, C, 0.0f, dG + C + h * dh, 2 * C);
+    memset(dS, 0, (size_t)T * L * sizeof *dS);
+    hy_softmax_backward(dS, dP, Pm, T, L, NULL);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, L, g.scale,
+                dS, L, G + h * dh, 2 * C, 0.0f, dQ + h * dh, 3 * C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, dh, T, g.scale, dS,
+                L, Q + h * dh, 3 * C, 0.0f, dG + h * dh, 2 * C);
+  }
+}
+
+/* Key region `task`: sums the gathered gradients of every query region that
+ * routed to it (query regions in order), then spreads them through the
+ * pooling into its tokens' k | v gradients. One writer per region. */
+static void kv_bwd_task(void *ctx, int task, int thread) {
+  const bra_job *j = ctx;
+  geo g = j->g;
+  int C2 = 2 * g.C, C3 = 3 * g.C;
+  int n = task / g.R, s = task % g.R;
+  size_t blk = (size_t)g.P * C2;
+  float *acc = j->s.acc + (size_t)thread * blk;
+  memset(acc, 0, blk * sizeof *acc);
+  for (int r = 0; r < g.R; r++) {
+    const int32_t *ix = j->c.idx + (size_t)(n * g.R + r) * g.K;
+    for (int k = 0; k < g.K; k++) {
+      if (ix[k] != s) continue;
+      const float *src = j->s.dkvg + (size_t)(n * g.R + r) * g.L * C2 + k * blk;
+      for (size_t e = 0; e < blk; e++) acc[e] += src[e];
+    }
+  }
+  float *base = j->s.dqkv + (size_t)task * g.T * C3 + g.C;
+  for (int py = 0; py < g.pool; py++) {
+    int y0, y1;
+    bin(py, g.rh, g.pool, &y0, &y1);
+    for (int px = 0; px < g.pool; px++) {
+      int x0, x1;
+      bin(px, g.rw, g.pool, &x0, &x1);
+      float *a = acc + (size_t)(py * g.pool + px) * C2;
+      float ia = 1.0f / (float)((y1 - y0) * (x1 - x0));
+      for (int c = 0; c < C2; c++) a[c] *= ia;
+      for (int yy = y0; yy < y1; yy++)
+        for (int xx = x0; xx < x1; xx++) {
+          float *t = base + (size_t)(yy * g.rw + xx) * C3;
+          for (int c = 0; c < C2; c++) t[c] += a[c];
+        }
+    }
+  }
+}
+
+void hy_bra_backward(float *dx, float *dqkv_w, float *dqkv_b, float *dlepe_w,
+                     float *dlepe_b, float *dproj_w, float *dproj_b,
+                     const float *dy, const float *cache, const float *x,
+                     const float *qkv_w, const float *lepe_w,
+                     const float *proj_w, hy_bra_dims d, float *scratch,
+                     hy_pool *pool) {
+  bra_job j;
+  j.g = geo_of(d);
+  geo g = j.g;
+  j.c = cache_layout((float *)cache, g);
+  j.s = scratch_layout(scratch, g, hy_pool_threads(pool));
+  int nr = g.N * g.R, nrt = nr * g.T;
+
+  to_regions(j.s.dyr, dy, g, pool);
+  memset(j.s.dopre, 0, (size_t)nrt * g.C * sizeof *j.s.dopre);
+  hy_linear_backward(j.s.dopre, dproj_w, dproj_b, j.s.dyr, j.c.opre, proj_w,
+                     nrt, g.C, g.C);
+
+  memset(j.s.dqkv, 0, (size_t)nrt * 3 * g.C * sizeof *j.s.dqkv);
+  run_regions(pool, nr, attn_bwd_task, &j);
+  hy_pool_run(pool, nr, kv_bwd_task, &j);
+  hy_bra_lepe_backward(j.s.dqkv + 2 * g.C, 3 * g.C, dlepe_w, dlepe_b, j.s.dopre,
+                       g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, g.N, g.S, g.rh,
+                       g.rw, g.C, 5, j.s.lepe, pool);
+
+  /* dyr now holds the padded input, dopre the padded input's gradient */
+  if (dqkv_w) to_regions(j.s.dyr, x, g, pool);
+  if (dx) memset(j.s.dopre, 0, (size_t)nrt * g.C * sizeof *j.s.dopre);
+  hy_linear_backward(dx ? j.s.dopre : NULL, dqkv_w, dqkv_b, j.s.dqkv, j.s.dyr,
+                     qkv_w, nrt, g.C, 3 * g.C);
+  if (dx) from_regions(dx, j.s.dopre, g, 1, pool);
+}
+
+/* ---- naive reference ---------------------------------------------------- */
+
+typedef struct naive_parts {
+  float *qkv;   /* [N][Hp][Wp][3C] */
+  float *o;     /* [N][Hp][Wp][C] attention + LePE */
+  float *dO;    /* [N][Hp][Wp][C] */
+  float *dqkv;  /* [N][Hp][Wp][3C] */
+  float *kvp;   /* [N][R][P][2C] */
+  float *dkvp;  /* [N][R][P][2C] */
+  float *mean;  /* [N][R][2C] */
+  float *A;     /* [R] */
+  float *p;     /* [L] */
+  float *dp;    /* [L] */
+  int32_t *idx; /* [N][R][topk] */
+  size_t size;
+} naive_parts;
+
+static naive_parts naive_layout(float *base, geo g) {
+  bump b = {base, 0};
+  naive_parts s;
+  size_t px = (size_t)g.N * g.Hp * g.Wp;
+  s.qkv = take(&b, px * 3 * g.C);
+  s.o = take(&b, px * g.C);
+  s.dO = take(&b, px * g.C);
+  s.dqkv = take(&b, px * 3 * g.C);
+  s.kvp = take(&b, (size_t)g.N * g.R * g.P * 2 * g.C);
+  s.dkvp = take(&b, (size_t)g.N * g.R * g.P * 2 * g.C);
+  s.mean = take(&b, (size_t)g.N * g.R * 2 * g.C);
+  s.A = take(&b, (size_t)g.R);
+  s.p = take(&b, (size_t)g.L);
+  s.dp = take(&b, (size_t)g.L);
+  s.idx = (int32_t *)take(&b, (size_t)g.N * g.R * g.K);
+  s.size = b.used;
+  return s;
+}
+
+size_t hy_bra_naive_scratch_size(hy_bra_dims d) {
+  return naive_layout(NULL, geo_of(d)).size;
+}
+
+/* PyTorch's adaptive pooling bin, written as its definition */
+static void naive_bin(int i, int len, int n, int *lo, int *hi) {
+  *lo = (int)floor((double)i * len / n);
+  *hi = (int)ceil((double)(i + 1) * len / n);
+}
+
+/* index of padded-map pixel (n, y, x) */
+static size_t px_at(geo g, int n, int y, int x) {
+  return ((size_t)n * g.Hp + y) * g.Wp + x;
+}
+
+/* Logits and probabilities of query pixel (n, y, x) in region r, head h,
+ * over its routed keys: p[k*P + t]. */
+static void naive_probs(float *p, const naive_parts *s, geo g, int n, int r,
+                        size_t q, int h) {
+  const float *qv = s->qkv + q * 3 * g.C;
+  double mx = -INFINITY;
+  for (int k = 0; k < g.K; k++) {
+    int src = s->idx[((size_t)n * g.R + r) * g.K + k];
+    for (int t = 0; t < g.P; t++) {
+      const float *kv = s->kvp + (((size_t)n * g.R + src) * g.P + t) * 2 * g.C;
+      double a = 0;
+      for (int c = h * g.dh; c < (h + 1) * g.dh; c++) a += (double)qv[c] * kv[c];
+      a *= g.scale;
+      p[k * g.P + t] = (float)a;
+      mx = a > mx ? a : mx;
+    }
+  }
+  double sum = 0;
+  for (int l = 0; l < g.L; l++) sum += exp((double)p[l] - mx);
+  for (int l = 0; l < g.L; l++) p[l] = (float)(exp((double)p[l] - mx) / sum);
+}
+
+static const float *naive_kv(const naive_parts *s, geo g, int n, int r, int l) {
+  int src = s->idx[((size_t)n * g.R + r) * g.K + l / g.P];
+  return s->kvp + (((size_t)n * g.R + src) * g.P + l % g.P) * 2 * g.C;
+}
+
+/* qkv, idx, kvp and o (attention + LePE) on the padded map. */
+static void naive_core(const naive_parts *s, const float *x, const float *qkv_w,
+                       const float *qkv_b, const float *lepe_w,
+                       const float *lepe_b, geo g) {
+  int C = g.C, C2 = 2 * C, C3 = 3 * C;
+  for (int n = 0; n < g.N; n++)
+    for (int y = 0; y < g.Hp; y++)
+      for (int xx = 0; xx < g.Wp; xx++) {
+        const float *xi = y < g.H && xx < g.W ? x + (((size_t)n * g.H + y) * g.W + xx) * C : NULL;
+        float *q = s->qkv + px_at(g, n, y, xx) * C3;
+        for (int o = 0; o < C3; o++) {
+          double a = qkv_b[o];
+          if (xi)
+            for (int i = 0; i < C; i++) a += (double)xi[i] * qkv_w[(size_t)o * C + i];
+          q[o] = (float)a;
+        }
+      }
+  for (int n = 0; n < g.N; n++) {
+    for (int r = 0; r < g.R; r++) {
+      int ry = r / g.S, rx = r % g.S;
+      float *m = s->mean + ((size_t)n * g.R + r) * C2;
+      for (int c = 0; c < C2; c++) {
+        double a = 0;
+        for (int y = 0; y < g.rh; y++)
+          for (int xx = 0; xx < g.rw; xx++)
+            a += s->qkv[px_at(g, n, ry * g.rh + y, rx * g.rw + xx) * C3 + c];
+        m[c] = (float)(a / g.T);
+      }
+      for (int py = 0; py < g.pool; py++)
+        for (int pxx = 0; pxx < g.pool; pxx++) {
+          int y0, y1, x0, x1;
+          naive_bin(py, g.rh, g.pool, &y0, &y1);
+          naive_bin(pxx, g.rw, g.pool, &x0, &x1);
+          float *kv = s->kvp + (((size_t)n * g.R + r) * g.P + py * g.pool + pxx) * C2;
+          for (int c = 0; c < C2; c++) {
+            double a = 0;
+            for (int y = y0; y < y1; y++)
+              for (int xx = x0; xx < x1; xx++)
+                a += s->qkv[px_at(g, n, ry * g.rh + y, rx * g.rw + xx) * C3 + C + c];
+            kv[c] = (float)(a / ((y1 - y0) * (x1 - x0)));
+          }
+        }
+    }
+    /* rank of s = how many regions beat it (higher score, or equal and lower) */
+    for (int r = 0; r < g.R; r++) {
+      const float *qm = s->mean + ((size_t)n * g.R + r) * C2;
+      for (int t = 0; t < g.R; t++) {
+        const float *km = s->mean + ((size_t)n * g.R + t) * C2 + C;
+        double a = 0;
+        for (int c = 0; c < C; c++) a += (double)qm[c] * km[c];
+        s->A[t] = (float)(a * g.scale);
+      }
+      for (int t = 0; t < g.R; t++) {
+        int rank = 0;
+        for (int u = 0; u < g.R; u++)
+          rank += s->A[u] > s->A[t] || (s->A[u] == s->A[t] && u < t);
+        if (rank < g.K) s->idx[((size_t)n * g.R + r) * g.K + rank] = t;
+      }
+    }
+  }
+  for (int n = 0; n < g.N; n++)
+    for (int y = 0; y < g.Hp; y++)
+      for (int xx = 0; xx < g.Wp; xx++) {
+        int r = (y / g.rh) * g.S + xx / g.rw;
+        size_t q = px_at(g, n, y, xx);
+        float *o = s->o + q * C;
+        for (int h = 0; h < g.M; h++) {
+          naive_probs(s->p, s, g, n, r, q, h);
+          for (int c = h * g.dh; c < (h + 1) * g.dh; c++) {
+            double a = 0;
+            for (int l = 0; l < g.L; l++) a += (double)s->p[l] * naive_kv(s, g, n, r, l)[C + c];
+            o[c] = (float)a;
+          }
+        }
+        for (int c = 0; c < C; c++) {
+          double a = lepe_b[c];
+          for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++) {
+              int iy = y + ky - 2, ix = xx + kx - 2;
+              if (iy < 0 || iy >= g.Hp || ix < 0 || ix >= g.Wp) continue;
+              a += (double)lepe_w[(size_t)c * 25 + ky * 5 + kx] *
+                   s->qkv[px_at(g, n, iy, ix) * C3 + 2 * C + c];
+            }
+          o[c] = (float)(o[c] + a);
+        }
+      }
+}
+
+void hy_bra_forward_naive(float *y, int32_t *idx, const float *x,
+                          const float *qkv_w, const float *qkv_b,
+                          const float *lepe_w, const float *lepe_b,
+                          const float *proj_w, const float *proj_b,
+                          hy_bra_dims d, float *scratch) {
+  geo g = geo_of(d);
+  naive_parts s = naive_layout(scratch, g);
+  naive_core(&s, x, qkv_w, qkv_b, lepe_w, lepe_b, g);
+  for (int n = 0; n < g.N; n++)
+    for (int yy = 0; yy < g.H; yy++)
+      for (int xx = 0; xx < g.W; xx++) {
+        const float *o = s.o + px_at(g, n, yy, xx) * g.C;
+        float *out = y + (((size_t)n * g.H + yy) * g.W + xx) * g.C;
+        for (int c = 0; c < g.C; c++) {
+          double a = proj_b[c];
+          for (int i = 0; i < g.C; i++) a += (double)o[i] * proj_w[(size_t)c * g.C + i];
+          out[c] = (float)a;
+        }
+      }
+  if (idx) memcpy(idx, s.idx, (size_t)g.N * g.R * g.K * sizeof *idx);
+}
+
+void hy_bra_backward_naive(float *dx, float *dqkv_w, float *dqkv_b,
+                           float *dlepe_w, float *dlepe_b, float *dproj_w,
+                           float *dproj_b, const float *dy, const float *x,
+                           const float *qkv_w, const float *qkv_b,
+                           const float *lepe_w, const float *lepe_b,
+                           const float *proj_w, const float *proj_b,
+                           hy_bra_dims d, float *scratch) {
+  geo g = geo_of(d);
+  naive_parts s = naive_layout(scratch, g);
+  int C = g.C, C2 = 2 * C, C3 = 3 * C;
+  size_t npx = (size_t)g.N * g.Hp * g.Wp;
+  naive_core(&s, x, qkv_w, qkv_b, lepe_w, lepe_b, g);
+
+  /* proj: dO on real pixels, zero on the padding */
+  memset(s.dO, 0, npx * C * sizeof *s.dO);
+  for (int n = 0; n < g.N; n++)
+    for (int yy = 0; yy < g.H; yy++)
+      for (int xx = 0; xx < g.W; xx++) {
+        const float *gy = dy + (((size_t)n * g.H + yy) * g.W + xx) * C;
+        float *dO = s.dO + px_at(g, n, yy, xx) * C;
+        for (int i = 0; i < C; i++) {
+          double a = 0;
+          for (int o = 0; o < C; o++) a += (double)gy[o] * proj_w[(size_t)o * C + i];
+          dO[i] = (float)a;
+        }
+      }
+  for (int o = 0; o < C; o++) {
+    double gb = 0;
+    for (int i = 0; i < C; i++) {
+      double a = 0;
+      for (int n = 0; n < g.N; n++)
+        for (int yy = 0; yy < g.H; yy++)
+          for (int xx = 0; xx < g.W; xx++) {
+            double gv = dy[(((size_t)n * g.H + yy) * g.W + xx) * C + o];
+            a += gv * s.o[px_at(g, n, yy, xx) * C + i];
+            if (i == 0) gb += gv;
+          }
+      if (dproj_w) dproj_w[(size_t)o * C + i] += (float)a;
+    }
+    if (dproj_b) dproj_b[o] += (float)gb;
+  }
+
+  memset(s.dqkv, 0, npx * C3 * sizeof *s.dqkv);
+  /* LePE: dv by scattering every output's taps; dw, db summed in double */
+  for (int n = 0; n < g.N; n++)
+    for (int y = 0; y < g.Hp; y++)
+      for (int xx = 0; xx < g.Wp; xx++)
+        for (int c = 0; c < C; c++) {
+          float gv = s.dO[px_at(g, n, y, xx) * C + c];
+          for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++) {
+              int iy = y + ky - 2, ix = xx + kx - 2;
+              if (iy < 0 || iy >= g.Hp || ix < 0 || ix >= g.Wp) continue;
+              s.dqkv[px_at(g, n, iy, ix) * C3 + 2 * C + c] += gv * lepe_w[(size_t)c * 25 + ky * 5 + kx];
+            }
+        }
+  for (int c = 0; c < C; c++) {
+    for (int t = 0; t < 25; t++) {
+      int ky = t / 5, kx = t % 5;
+      double a = 0;
+      for (int n = 0; n < g.N; n++)
+        for (int y = 0; y < g.Hp; y++)
+          for (int xx = 0; xx < g.Wp; xx++) {
+            int iy = y + ky - 2, ix = xx + kx - 2;
+            if (iy < 0 || iy >= g.Hp || ix < 0 || ix >= g.Wp) continue;
+            a += (double)s.dO[px_at(g, n, y, xx) * C + c] * s.qkv[px_at(g, n, iy, ix) * C3 + 2 * C + c];
+          }
+      if (dlepe_w) dlepe_w[(size_t)c * 25 + t] += (float)a;
+    }
+    double gb = 0;
+    for (size_t q = 0; q < npx; q++) gb += s.dO[q * C + c];
+    if (dlepe_b) dlepe_b[c] += (float)gb;
+  }
+
+  /* attention: dq in place, dk | dv into the pooled tokens they came from */
+  memset(s.dkvp, 0, (size_t)g.N * g.R * g.P * C2 * sizeof *s.dkvp);
+  for (int n = 0; n < g.N; n++)
+    for (int y = 0; y < g.Hp; y++)
+      for (int xx = 0; xx < g.Wp; xx++) {
+        int r = (y / g.rh) * g.S + xx / g.rw;
+        size_t q = px_at(g, n, y, xx);
+        const float *qv = s.qkv + q * C3;
+        const float *gO = s.dO + q * C;
+        for (int h = 0; h < g.M; h++) {
+          naive_probs(s.p, &s, g, n, r, q, h);
+          double dot = 0;
+          for (int l = 0; l < g.L; l++) {
+            const float *kv = naive_kv(&s, g, n, r, l);
+            double a = 0;
+            for (int c = h * g.dh; c < (h + 1) * g.dh; c++) a += (double)gO[c] * kv[C + c];
+            s.dp[l] = (float)a;
+            dot += a * s.p[l];
+          }
+          for (int l = 0; l < g.L; l++) {
+            double ds = s.p[l] * (s.dp[l] - dot);
+            float *dkv = s.dkvp + (naive_kv(&s, g, n, r, l) - s.kvp);
+            const float *kv = naive_kv(&s, g, n, r, l);
+            for (int c = h * g.dh; c < (h + 1) * g.dh; c++) {
+              s.dqkv[q * C3 + c] += (float)(g.scale * ds * kv[c]);
+              dkv[c] += (float)(g.scale * ds * qv[c]);
+              dkv[C + c] += (float)((double)s.p[l] * gO[c]);
+            }
+          }
+        }
+      }
+  /* pooling: each bin's gradient, divided by its area, to its pixels */
+  for (int n = 0; n < g.N; n++)
+    for (int r = 0; r < g.R; r++) {
+      int ry = r / g.S, rx = r % g.S;
+      for (int py = 0; py < g.pool; py++)
+        for (int pxx = 0; pxx < g.pool; pxx++) {
+          int y0, y1, x0, x1;
+          naive_bin(py, g.rh, g.pool, &y0, &y1);
+          naive_bin(pxx, g.rw, g.pool, &x0, &x1);
+          const float *dkv = s.dkvp + (((size_t)n * g.R + r) * g.P + py * g.pool + pxx) * C2;
+          double area = (y1 - y0) * (x1 - x0);
+          for (int yy = y0; yy < y1; yy++)
+            for (int xx = x0; xx < x1; xx++) {
+              float *t = s.dqkv + px_at(g, n, ry * g.rh + yy, rx * g.rw + xx) * C3 + C;
+              for (int c = 0; c < C2; c++) t[c] += (float)(dkv[c] / area);
+            }
+        }
+    }
+  /* qkv linear over every padded pixel (padded inputs are 0) */
+  for (int o = 0; o < C3; o++) {
+    double gb = 0;
+    for (size_t q = 0; q < npx; q++) gb += s.dqkv[q * C3 + o];
+    if (dqkv_b) dqkv_b[o] += (float)gb;
+    for (int i = 0; i < C && dqkv_w; i++) {
+      double a = 0;
+      for (int n = 0; n < g.N; n++)
+        for (int yy = 0; yy < g.H; yy++)
+          for (int xx = 0; xx < g.W; xx++)
+            a += (double)s.dqkv[px_at(g, n, yy, xx) * C3 + o] *
+                 x[(((size_t)n * g.H + yy) * g.W + xx) * C + i];
+      dqkv_w[(size_t)o * C + i] += (float)a;
+    }
+  }
+  if (dx)
+    for (int n = 0; n < g.N; n++)
+      for (int yy = 0; yy < g.H; yy++)
+        for (int xx = 0; xx < g.W; xx++) {
+          const float *gq = s.dqkv + px_at(g, n, yy, xx) * C3;
+          float *out = dx + (((size_t)n * g.H + yy) * g.W + xx) * C;
+          for (int i = 0; i < C; i++) {
+            double a = 0;
+            for (int o = 0; o < C3; o++) a += (double)gq[o] * qkv_w[(size_t)o * C + i];
+            out[i] += (float)a;
+          }
+        }
+}

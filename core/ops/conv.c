@@ -1,0 +1,312 @@
+#include "conv.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#include "dwconv.h"
+
+/* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
+ * (c-dl-anchors §6.0: 0.6-4.7 MB tiles all reach the whole-image rate). */
+#define DEFAULT_BAND_FLOATS ((size_t)196608)
+/* Below this many col floats per band, im2col is not worth waking the pool. */
+#define POOL_MIN_FLOATS ((size_t)32768)
+
+static size_t band_floats_override;
+
+void hy_conv_set_band_floats(size_t n) { band_floats_override = n; }
+
+int hy_conv_band_rows(size_t rows_k, int Hout) {
+  size_t target = band_floats_override ? band_floats_override : DEFAULT_BAND_FLOATS;
+  size_t rows = rows_k ? target / rows_k : (size_t)Hout;
+  if (rows < 1) rows = 1;
+  return rows > (size_t)Hout ? Hout : (int)rows;
+}
+
+int hy_conv_out_size(int in, int k, int stride, int pad, int dil) {
+  return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+}
+
+static int is_depthwise(int Cin, int Cout, int kh, int kw, int ph, int pw,
+                        int dil, int groups) {
+  return groups == Cin && Cin == Cout && kh == kw && ph == pw && dil == 1;
+}
+
+static int is_pointwise(int kh, int kw, int stride, int ph, int pw) {
+  return kh == 1 && kw == 1 && stride == 1 && ph == 0 && pw == 0;
+}
+
+size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
+                       int stride, int ph, int pw, int dil, int groups) {
+  if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups) ||
+      is_pointwise(kh, kw, stride, ph, pw))
+    return 0;
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  size_t K = (size_t)(Cin / groups) * kh * kw;
+  return K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
+}
+
+double hy_conv_flops(int N, int Cin, int H, int W, int Cout, int kh, int kw,
+                     int stride, int ph, int pw, int dil, int groups) {
+  return 2.0 * N * Cout * (Cin / groups) * kh * kw *
+         hy_conv_out_size(H, kh, stride, ph, dil) *
+         hy_conv_out_size(W, kw, stride, pw, dil);
+}
+
+static int ceil_div(int a, int b) { /* b > 0, any sign of a */
+  return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Output columns [lo, hi) whose tap at input column offset `off` (ix = ox*s
+ * + off) lands inside [0, W). */
+static void valid_cols(int *lo, int *hi, int W, int Wout, int s, int off) {
+  *lo = clampi(ceil_div(-off, s), 0, Wout);
+  int last = W - 1 - off;
+  *hi = last < 0 ? *lo : clampi(last / s + 1, *lo, Wout);
+}
+
+typedef struct {
+  float *col, *img;
+  const float *ccol, *cimg;
+  int H, W, Hout, Wout, kh, kw, s, ph, pw, d, r0, r1;
+} im2col_job;
+
+static void im2col_task(void *p, int c, int thread) {
+  const im2col_job *j = p;
+  size_t npix = (size_t)(j->r1 - j->r0) * j->Wout;
+  const float *img = j->cimg + (size_t)c * j->H * j->W;
+  for (int ky = 0; ky < j->kh; ky++)
+    for (int kx = 0; kx < j->kw; kx++) {
+      float *dst = j->col + ((size_t)(c * j->kh + ky) * j->kw + kx) * npix;
+      int off = kx * j->d - j->pw, lo, hi;
+      valid_cols(&lo, &hi, j->W, j->Wout, j->s, off);
+      for (int oy = j->r0; oy < j->r1; oy++, dst += j->Wout) {
+        int iy = oy * j->s - j->ph + ky * j->d;
+        if (iy < 0 || iy >= j->H) {
+          memset(dst, 0, sizeof(float) * (size_t)j->Wout);
+          continue;
+        }
+        /* the first valid tap; lo*s + off >= 0 by construction */
+        const float *src = img + (size_t)iy * j->W + (lo * j->s + off);
+        memset(dst, 0, sizeof(float) * (size_t)lo);
+        if (j->s == 1)
+          memcpy(dst + lo, src, sizeof(float) * (size_t)(hi - lo));
+        else
+          for (int i = 0; i < hi - lo; i++) dst[lo + i] = src[(size_t)i * j->s];
+        memset(dst + hi, 0, sizeof(float) * (size_t)(j->Wout - hi));
+      }
+    }
+}
+
+static void col2im_task(void *p, int c, int thread) {
+  const im2col_job *j = p;
+  size_t npix = (size_t)(j->r1 - j->r0) * j->Wout;
+  float *img = j->img + (size_t)c * j->H * j->W;
+  for (int ky = 0; ky < j->kh; ky++)
+    for (int kx = 0; kx < j->kw; kx++) {
+      const float *src = j->ccol + ((size_t)(c * j->kh + ky) * j->kw + kx) * npix;
+      int off = kx * j->d - j->pw, lo, hi;
+      valid_cols(&lo, &hi, j->W, j->Wout, j->s, off);
+      for (int oy = j->r0; oy < j->r1; oy++, src += j->Wout) {
+        int iy = oy * j->s - j->ph + ky * j->d;
+        if (iy < 0 || iy >= j->H) continue;
+        float *dst = img + (size_t)iy * j->W + (lo * j->s + off);
+        if (j->s == 1)
+          for (int i = 0; i < hi - lo; i++) dst[i] += src[lo + i];
+        else
+          for (int i = 0; i < hi - lo; i++) dst[(size_t)i * j->s] += src[lo + i];
+      }
+    }
+}
+
+static hy_pool *pool_for(hy_pool *pool, int C, int kh, int kw, int r0, int r1,
+                         int Wout) {
+  return (size_t)C * kh * kw * (r1 - r0) * Wout >= POOL_MIN_FLOATS ? pool : NULL;
+}
+
+void hy_conv_im2col(float *col, const float *img, int C, int H, int W,
+                    int Hout, int Wout, int kh, int kw, int stride, int ph,
+                    int pw, int dil, int r0, int r1, hy_pool *pool) {
+  im2col_job j = {.col = col, .cimg = img, .H = H, .W = W, .Hout = Hout,
+                  .Wout = Wout, .kh = kh, .kw = kw, .s = stride, .ph = ph,
+                  .pw = pw, .d = dil, .r0 = r0, .r1 = r1};
+  hy_pool_run(pool_for(pool, C, kh, kw, r0, r1, Wout), C, im2col_task, &j);
+}
+
+void hy_conv_col2im(float *img, const float *col, int C, int H, int W,
+                    int Hout, int Wout, int kh, int kw, int stride, int ph,
+                    int pw, int dil, int r0, int r1, hy_pool *pool) {
+  im2col_job j = {.img = img, .ccol = col, .H = H, .W = W, .Hout = Hout,
+                  .Wout = Wout, .kh = kh, .kw = kw, .s = stride, .ph = ph,
+                  .pw = pw, .d = dil, .r0 = r0, .r1 = r1};
+  hy_pool_run(pool_for(pool, C, kh, kw, r0, r1, Wout), C, col2im_task, &j);
+}
+
+/* Fixed-order 8-lane sum: vectorisable without reassociation. */
+static double sum8(const float *a, size_t n) {
+  float acc[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l];
+  double s = 0;
+  for (; i < n; i++) s += a[i];
+  for (int l = 0; l < 8; l++) s += acc[l];
+  return s;
+}
+
+static void add_bias(float *y, const float *b, int C, size_t len, size_t stride) {
+  for (int c = 0; c < C; c++)
+    for (size_t i = 0; i < len; i++) y[c * stride + i] += b[c];
+}
+
+void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
+                     int N, int Cin, int H, int W, int Cout, int kh, int kw,
+                     int stride, int ph, int pw, int dil, int groups,
+                     float *scratch, hy_pool *pool) {
+  if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups)) {
+    hy_dwconv_forward(y, x, w, b, N, Cin, H, W, kh, stride, ph, pool);
+    return;
+  }
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  int Cg = Cin / groups, Mg = Cout / groups, K = Cg * kh * kw;
+  size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
+  int pointwise = is_pointwise(kh, kw, stride, ph, pw);
+  int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
+  for (int n = 0; n < N; n++)
+    for (int g = 0; g < groups; g++) {
+      const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
+      const float *wg = w + (size_t)g * Mg * K;
+      float *yg = y + ((size_t)n * Cout + (size_t)g * Mg) * out;
+      if (pointwise) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)out, K,
+                    1.0f, wg, K, xg, (int)out, 0.0f, yg, (int)out);
+        if (b) add_bias(yg, b + (size_t)g * Mg, Mg, out, out);
+        continue;
+      }
+      for (int r0 = 0; r0 < Ho; r0 += rows) {
+        int r1 = r0 + rows < Ho ? r0 + rows : Ho, npix = (r1 - r0) * Wo;
+        hy_conv_im2col(scratch, xg, Cg, H, W, Ho, Wo, kh, kw, stride, ph, pw,
+                       dil, r0, r1, pool);
+        float *yb = yg + (size_t)r0 * Wo;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, npix, K,
+                    1.0f, wg, K, scratch, npix, 0.0f, yb, (int)out);
+        if (b) add_bias(yb, b + (size_t)g * Mg, Mg, (size_t)npix, out);
+      }
+    }
+}
+
+void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
+                      const float *x, const float *w, int N, int Cin, int H,
+                      int W, int Cout, int kh, int kw, int stride, int ph,
+                      int pw, int dil, int groups, float *scratch,
+                      hy_pool *pool) {
+  if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups)) {
+    hy_dwconv_backward(dx, dw, db, dy, x, w, N, Cin, H, W, kh, stride, ph, pool);
+    return;
+  }
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  int Cg = Cin / groups, Mg = Cout / groups, K = Cg * kh * kw;
+  size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
+  int pointwise = is_pointwise(kh, kw, stride, ph, pw);
+  int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
+  if (db)
+    for (int c = 0; c < Cout; c++) {
+      double s = 0;
+      for (int n = 0; n < N; n++) s += sum8(dy + ((size_t)n * Cout + c) * out, out);
+      db[c] += (float)s;
+    }
+  if (!dx && !dw) return;
+  for (int n = 0; n < N; n++)
+    for (int g = 0; g < groups; g++) {
+      const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
+      const float *wg = w + (size_t)g * Mg * K;
+      const float *dyg = dy + ((size_t)n * Cout + (size_t)g * Mg) * out;
+      float *dxg = dx ? dx + ((size_t)n * Cin + (size_t)g * Cg) * in : NULL;
+      float *dwg = dw ? dw + (size_t)g * Mg * K : NULL;
+      if (pointwise) {
+        if (dwg)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Mg, K, (int)out,
+                      1.0f, dyg, (int)out, xg, (int)out, 1.0f, dwg, K);
+        if (dxg)
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)out, Mg,
+                      1.0f, wg, K, dyg, (int)out, 1.0f, dxg, (int)out);
+        continue;
+      }
+      for (int r0 = 0; r0 < Ho; r0 += rows) {
+        int r1 = r0 + rows < Ho ? r0 + rows : Ho, npix = (r1 - r0) * Wo;
+        const float *dyb = dyg + (size_t)r0 * Wo;
+        if (dwg) {
+          hy_conv_im2col(scratch, xg, Cg, H, W, Ho, Wo, kh, kw, stride, ph, pw,
+                         dil, r0, r1, pool);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Mg, K, npix,
+                      1.0f, dyb, (int)out, scratch, npix, 1.0f, dwg, K);
+        }
+        if (dxg) {
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, npix, Mg,
+                      1.0f, wg, K, dyb, (int)out, 0.0f, scratch, npix);
+          hy_conv_col2im(dxg, scratch, Cg, H, W, Ho, Wo, kh, kw, stride, ph, pw,
+                         dil, r0, r1, pool);
+        }
+      }
+    }
+}
+
+void hy_conv_forward_naive(float *y, const float *x, const float *w,
+                           const float *b, int N, int Cin, int H, int W,
+                           int Cout, int kh, int kw, int stride, int ph, int pw,
+                           int dil, int groups) {
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  int Cg = Cin / groups, Mg = Cout / groups;
+  for (int n = 0; n < N; n++)
+    for (int co = 0; co < Cout; co++)
+      for (int oy = 0; oy < Ho; oy++)
+        for (int ox = 0; ox < Wo; ox++) {
+          double s = b ? b[co] : 0.0;
+          for (int c = 0; c < Cg; c++) {
+            int ci = co / Mg * Cg + c;
+            for (int ky = 0; ky < kh; ky++)
+              for (int kx = 0; kx < kw; kx++) {
+                int iy = oy * stride - ph + ky * dil;
+                int ix = ox * stride - pw + kx * dil;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                s += (double)w[(((size_t)co * Cg + c) * kh + ky) * kw + kx] *
+                     x[(((size_t)n * Cin + ci) * H + iy) * W + ix];
+              }
+          }
+          y[(((size_t)n * Cout + co) * Ho + oy) * Wo + ox] = (float)s;
+        }
+}
+
+void hy_conv_backward_naive(float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int N, int Cin,
+                            int H, int W, int Cout, int kh, int kw, int stride,
+                            int ph, int pw, int dil, int groups) {
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  int Cg = Cin / groups, Mg = Cout / groups;
+  for (int n = 0; n < N; n++)
+    for (int co = 0; co < Cout; co++)
+      for (int oy = 0; oy < Ho; oy++)
+        for (int ox = 0; ox < Wo; ox++) {
+          float g = dy[(((size_t)n * Cout + co) * Ho + oy) * Wo + ox];
+          if (db) db[co] += g;
+          for (int c = 0; c < Cg; c++) {
+            int ci = co / Mg * Cg + c;
+            for (int ky = 0; ky < kh; ky++)
+              for (int kx = 0; kx < kw; kx++) {
+                int iy = oy * stride - ph + ky * dil;
+                int ix = ox * stride - pw + kx * dil;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                size_t wi = (((size_t)co * Cg + c) * kh + ky) * kw + kx;
+                size_t xi = (((size_t)n * Cin + ci) * H + iy) * W + ix;
+                if (dx) dx[xi] += w[wi] * g;
+                if (dw) dw[wi] += x[xi] * g;
+              }
+          }
+        }
+}

@@ -1,0 +1,23 @@
+/* hyatt-studio: the GTK front end. Sets up translations and runs the
+ * application; everything else lives in HyApplication and HyWindow. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "application.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(HyApplication) app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = hy_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
