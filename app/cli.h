@@ -26,6 +26,7 @@ gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
                       char ***argv);
 
 /* Subcommands: argv[0] is the command name; return the exit status. */
+int hy_cmd_bench(int argc, char **argv);
 int hy_cmd_show(int argc, char **argv);
 
 G_END_DECLS

@@ -15,6 +15,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+  {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
   {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
 };
 

@@ -95,14 +95,31 @@ void hy_heatmap_decode(hy_peak *peaks, const float *maps, int K, int H, int W) {
   }
 }
 
+/* [lo, hi] clipped to [0, n - 1], and non-empty. */
+static void clip_range(int *lo, int *hi, int n) {
+  *lo = *lo < 0 ? 0 : *lo > n - 1 ? n - 1 : *lo;
+  *hi = *hi < *lo ? *lo : *hi > n - 1 ? n - 1 : *hi;
+}
+
+void hy_heatmap_decode_window(hy_peak *peaks, const float *maps, int x0, int x1,
+                              int y0, int y1, int K, int H, int W) {
+  size_t plane = (size_t)H * W;
+  clip_range(&x0, &x1, W);
+  clip_range(&y0, &y1, H);
+  for (int k = 0; k < K; k++) {
+    const float *m = maps + (size_t)k * plane;
+    peaks[k] = refine(m, H, W, argmax_window(m, W, x0, x1, y0, y1));
+  }
+}
+
 void hy_heatmap_decode_near(hy_peak *peaks, const float *maps,
-                            const hy_peak *coarse, float ratio, int radius,
-                            int K, int H, int W) {
+                            const float *centres, int radius, int K, int H,
+                            int W) {
   size_t plane = (size_t)H * W;
   if (radius > H + W) radius = H + W; /* no int overflow below */
   for (int k = 0; k < K; k++) {
     const float *m = maps + (size_t)k * plane;
-    double x = (double)ratio * coarse[k].x, y = (double)ratio * coarse[k].y;
+    double x = centres[2 * k], y = centres[2 * k + 1];
     size_t at;
     if (isfinite(x) && isfinite(y)) {
       int cx = round_clamp(x, 0, W - 1), cy = round_clamp(y, 0, H - 1);

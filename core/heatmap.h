@@ -2,10 +2,11 @@
  * §7, §10).
  *
  * Coordinates are in the head's own pixels, pixel centres at integers: the
- * map covers [-0.5, W - 0.5) × [-0.5, H - 0.5). A head of stride s sees an
- * input point (x, y) at (x / s, y / s) (the reference code's convention), so
- * a point of a coarser head maps to a finer one by multiplying by their
- * stride ratio. */
+ * map covers [-0.5, W - 0.5) × [-0.5, H - 0.5). A head of stride s covers
+ * the network input with pixels s input pixels wide, so an input point v
+ * lies at (v + 0.5) / s - 0.5 in the head (hy_head_from_input in predict.h,
+ * which is where points move between heads; nothing here assumes a
+ * stride). */
 #pragma once
 
 typedef struct hy_peak {
@@ -39,14 +40,23 @@ void hy_heatmap_decode(hy_peak *peaks,    /* [K] */
                        const float *maps, /* [K][H][W] */
                        int K, int H, int W);
 
+/* The same with the argmax searched only within the window [x0, x1] ×
+ * [y0, y1] (inclusive; clipped to the map, and at least the pixel nearest
+ * to it), e.g. the part of a head that shows the image and not the
+ * letterbox padding. */
+void hy_heatmap_decode_window(hy_peak *peaks,    /* [K] */
+                              const float *maps, /* [K][H][W] */
+                              int x0, int x1, int y0, int y1, int K, int H,
+                              int W);
+
 /* Coarse to fine (NETWORK.md §10): a fine head's global maximum is often a
  * spurious peak far from the landmark, so the argmax of plane k is searched
- * only within ±radius pixels (a square, clipped to the map) of
- * (ratio · coarse[k].x, ratio · coarse[k].y), then refined as above (the
- * refinement may read neighbours just outside the window). A non-finite
- * coarse point falls back to the global search. ratio is the stride ratio
- * coarse / fine (2 for H/4 → H/2), radius >= 0. */
+ * only within ±radius pixels (a square, clipped to the map) of centres[k],
+ * a point already in this head's pixels (the caller maps the coarse head's
+ * point there), then refined as above (the refinement may read neighbours
+ * just outside the window). A non-finite centre falls back to the global
+ * search. radius >= 0. */
 void hy_heatmap_decode_near(hy_peak *peaks,         /* [K] */
-                            const float *maps,      /* [K][H][W] fine head */
-                            const hy_peak *coarse,  /* [K] coarse head's peaks */
-                            float ratio, int radius, int K, int H, int W);
+                            const float *maps,      /* [K][H][W] */
+                            const float *centres,   /* [K][2] (x, y), head px */
+                            int radius, int K, int H, int W);

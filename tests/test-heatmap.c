@@ -1,6 +1,7 @@
 /* Gaussian targets and peak decoding: round trips at sub-pixel positions
  * (edges included), the truncated patch, points off the map, the fallback
- * fit, and coarse-to-fine search ignoring a spurious far peak. */
+ * fit, coarse-to-fine search ignoring a spurious far peak, and the search
+ * window. */
 #include <math.h>
 
 #include "hyatt.h"
@@ -135,29 +136,62 @@ static void test_coarse_to_fine(void) {
   g_assert_cmpfloat(fabs(global.x - far[0]), <, 0.05);
   g_assert_cmpfloat(fabs(global.y - far[1]), <, 0.05);
 
-  /* the H/4 head's estimate, one fine pixel off, in its own coordinates */
-  const hy_peak coarse = {(truth[0] + 1.0f) / 2, (truth[1] - 0.8f) / 2, 0.5f};
+  /* the coarse head's estimate, already mapped to this head: one pixel off */
+  const float centre[2] = {truth[0] + 1.0f, truth[1] - 0.8f};
   hy_peak near;
-  hy_heatmap_decode_near(&near, fine, &coarse, 2.0f, 4, 1, FH, FW);
+  hy_heatmap_decode_near(&near, fine, centre, 4, 1, FH, FW);
   if (!(fabs(near.x - truth[0]) < 0.05 && fabs(near.y - truth[1]) < 0.05))
     g_error("coarse to fine found (%.3f, %.3f), expected (%.1f, %.1f)", near.x,
             near.y, truth[0], truth[1]);
   g_assert_cmpfloat(near.value, ==, fine[31 * FW + 20]);
 
-  /* radius 0 returns the mapped pixel's own neighbourhood fit */
-  hy_heatmap_decode_near(&near, fine, &coarse, 2.0f, 0, 1, FH, FW);
+  /* radius 0 returns the centre pixel's own neighbourhood fit */
+  hy_heatmap_decode_near(&near, fine, centre, 0, 1, FH, FW);
   g_assert_cmpfloat(fabs(near.x - 21.0f), <=, 1.0f);
+  g_assert_cmpfloat(fabs(near.y - 30.0f), <=, 1.0f);
 
-  /* a coarse point far off the map searches the clipped border window;
+  /* a window that does not reach the spurious peak ignores it, one that
+   * does finds it */
+  const float by_far[2] = {far[0] - 5.0f, far[1]};
+  hy_heatmap_decode_near(&near, fine, by_far, 2, 1, FH, FW);
+  g_assert_cmpfloat(near.x, <=, far[0] - 2.0f);
+  hy_heatmap_decode_near(&near, fine, by_far, 5, 1, FH, FW);
+  g_assert_cmpfloat(fabs(near.x - far[0]), <, 0.05);
+
+  /* a centre far off the map searches the clipped border window;
    * a non-finite one falls back to the global search */
-  const hy_peak off = {-100.0f, 1e9f, 0}, bad = {NAN, 3.0f, 0};
-  hy_heatmap_decode_near(&near, fine, &off, 2.0f, 3, 1, FH, FW);
+  const float off[2] = {-200.0f, 2e9f}, bad[2] = {NAN, 6.0f};
+  hy_heatmap_decode_near(&near, fine, off, 3, 1, FH, FW);
   g_assert_cmpfloat(near.x, <=, 4.0f);
   g_assert_cmpfloat(near.y, >=, FH - 5.0f);
-  hy_heatmap_decode_near(&near, fine, &bad, 2.0f, 3, 1, FH, FW);
+  hy_heatmap_decode_near(&near, fine, bad, 3, 1, FH, FW);
   g_assert_cmpfloat(fabs(near.x - far[0]), <, 0.05);
   g_free(fine);
   g_free(spur);
+}
+
+static void test_window(void) {
+  enum { FH = 30, FW = 40 };
+  float *m = g_new(float, FH * FW), *b = g_new(float, FH * FW);
+  const float in[2] = {30.4f, 12.6f}, out[2] = {5.0f, 20.0f};
+  hy_heatmap_render(m, NULL, in, 2.0f, 1, FH, FW);
+  hy_heatmap_render(b, NULL, out, 2.0f, 1, FH, FW);
+  for (int i = 0; i < FH * FW; i++) m[i] = 0.7f * m[i] + b[i];
+  hy_peak pk;
+  hy_heatmap_decode_window(&pk, m, 12, FW - 1, 0, FH - 1, 1, FH, FW);
+  g_assert_cmpfloat(fabs(pk.x - in[0]), <, 0.05);
+  g_assert_cmpfloat(fabs(pk.y - in[1]), <, 0.05);
+  /* the whole map (clipped) finds the larger peak */
+  hy_heatmap_decode_window(&pk, m, -5, FW + 5, -5, FH + 5, 1, FH, FW);
+  g_assert_cmpfloat(fabs(pk.x - out[0]), <, 0.05);
+  /* a window off the map is its nearest pixel; an inverted one its start */
+  hy_heatmap_decode_window(&pk, m, FW + 3, FW + 9, 12, 12, 1, FH, FW);
+  g_assert_cmpfloat(fabs(pk.x - (FW - 1)), <=, 1.0f);
+  g_assert_cmpfloat(pk.value, ==, m[12 * FW + FW - 1]);
+  hy_heatmap_decode_window(&pk, m, 20, 10, 3, 3, 1, FH, FW);
+  g_assert_cmpfloat(pk.value, ==, m[3 * FW + 20]);
+  g_free(m);
+  g_free(b);
 }
 
 int main(int argc, char **argv) {
@@ -167,5 +201,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/heatmap/off-map", test_off_map);
   g_test_add_func("/heatmap/fallback-fit", test_fallback_fit);
   g_test_add_func("/heatmap/coarse-to-fine", test_coarse_to_fine);
+  g_test_add_func("/heatmap/window", test_window);
   return g_test_run();
 }

@@ -9,7 +9,7 @@
  * conv has no bias (BN follows it): NETWORK.md leaves that open. */
 #pragma once
 
-#include "config.h"
+#include "netconfig.h"
 #include "layers.h"
 
 typedef struct hy_head {

@@ -4,7 +4,7 @@
  * P = conv3×3(D→D, bias)(L_2) at H/4. */
 #pragma once
 
-#include "config.h"
+#include "netconfig.h"
 #include "layers.h"
 
 typedef struct hy_neck {

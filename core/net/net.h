@@ -2,7 +2,7 @@
  * 5 stages → neck → heads O1 (H/4), O2 (H/2), O3 (H). */
 #pragma once
 
-#include "config.h"
+#include "netconfig.h"
 #include "heads.h"
 #include "neck.h"
 #include "plan.h"

@@ -4,7 +4,7 @@
 
 #include "arm.h"
 #include "block.h"
-#include "config.h"
+#include "netconfig.h"
 #include "layers.h"
 
 typedef struct hy_stage {

@@ -1,10 +1,8 @@
 #include "bra.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-#include "blas.h"
 #include "linear.h"
 #include "softmax.h"
 #include "vecmath.h"
@@ -93,6 +91,7 @@ typedef struct scratch_parts {
   float *dqkv;  /* [N][R][T][3C] backward */
   float *dkvg;  /* [N][R][L][2C] backward: d gathered k | v per query region */
   float *G;     /* [threads][L][2C] gathered k | v */
+  float *Xt;    /* [threads][C][L] gathered k (forward) or v, transposed */
   float *dP;    /* [threads][2][T][L] backward: d probabilities, d logits */
   float *acc;   /* [threads][P][2C] backward: d pooled k | v of one region */
   size_t size;
@@ -105,6 +104,7 @@ static scratch_parts scratch_layout(float *base, geo g, int nt) {
   bump b = {base, 0};
   s.lepe = take(&b, hy_bra_lepe_scratch_size(g.N, g.S, g.rh, g.rw, g.C, 5, nt));
   s.G = take(&b, (size_t)nt * g.L * 2 * g.C);
+  s.Xt = take(&b, (size_t)nt * g.C * g.L);
   size_t shared = b.used;
 
   s.stats = take(&b, (size_t)g.N * g.R * 2 * g.C);
@@ -204,6 +204,9 @@ static void bin(int i, int len, int n, int *lo, int *hi) {
 
 /* ---- LePE: depthwise K x K conv on a region-major channels-last map ----- */
 
+/* Each output row is computed in a contiguous row accumulator from K padded
+ * input rows (a ring per thread, so each map row is gathered once per band),
+ * then added into the region chunks of the output. */
 typedef struct lepe_job {
   float *out;         /* forward: out; backward: din (may be NULL) */
   int ldo;
@@ -214,6 +217,7 @@ typedef struct lepe_job {
   const float *wt;    /* [K*K][C] taps, channels innermost */
   const float *b;     /* [C] or NULL */
   float *ring;        /* [threads][2][K][rowlen] padded rows */
+  float *acc;         /* [threads][Wp][C] row accumulator */
   float *part;        /* [N*bands][K*K + 1][C] backward partial dw | db */
   int N, S, rh, rw, C, K, Hp, Wp, bands;
   size_t rowlen;      /* (Wp + K - 1) * C */
@@ -227,7 +231,7 @@ size_t hy_bra_lepe_scratch_size(int N, int S, int rh, int rw, int C, int K,
   size_t nb = (size_t)N * lepe_bands(S * rh);
   int nt = n_threads < 1 ? 1 : n_threads;
   return al16((size_t)K * K * C) + al16((size_t)nt * 2 * K * rowlen) +
-         al16(nb * (K * K + 1) * C);
+         al16((size_t)nt * S * rw * C) + al16(nb * (K * K + 1) * C);
 }
 
 /* Fills buf with map row yy of image n (zeros outside the map), K/2 zero
@@ -254,49 +258,83 @@ static void lepe_load_row(float *buf, const float *src, int ld, int n, int yy,
   }
 }
 
-/* out[x][c] += b[c] + sum over taps of rows[ky][(x0 + x + kx)][c] * wt[ky][kx][c]
- * for x in [0, n); rows are padded (column 0 of a row is map column -K/2). */
-HY_HOT static void lepe_row(float *restrict out, int ldo, const float *const *rows,
-                            const float *restrict wt, const float *restrict b,
-                            int x0, int n, int C, int K) {
-  for (int x = 0; x < n; x++) {
-    float *o = out + (size_t)x * ldo;
-    int c = 0;
-    for (; c + 8 <= C; c += 8) {
-      float acc[8];
-      for (int j = 0; j < 8; j++) acc[j] = b ? b[c + j] : 0.0f;
-      for (int ky = 0; ky < K; ky++) {
-        const float *in = rows[ky] + (size_t)(x0 + x) * C + c;
-        const float *wk = wt + (size_t)ky * K * C + c;
-        for (int kx = 0; kx < K; kx++)
-          for (int j = 0; j < 8; j++) acc[j] += in[(size_t)kx * C + j] * wk[(size_t)kx * C + j];
+/* acc[x][c] += sum over taps of rows[ky][x + kx][c] * wt[ky][kx][c] for
+ * x < n; rows are padded (column 0 of a row is map column -K/2). */
+HY_HOT static void lepe_rowacc(float *restrict acc, const float *const *rows,
+                               const float *restrict wt, int n, int C, int K) {
+  for (int ky = 0; ky < K; ky++) {
+    const float *in = rows[ky];
+    const float *w = wt + (size_t)ky * K * C;
+    if (K == 5 && C % 8 == 0) {
+      /* 8 channels at a time, the row's 5 taps held in registers */
+      for (int c = 0; c < C; c += 8) {
+        float w0[8], w1[8], w2[8], w3[8], w4[8];
+        for (int j = 0; j < 8; j++) {
+          w0[j] = w[c + j], w1[j] = w[C + c + j], w2[j] = w[2 * C + c + j];
+          w3[j] = w[3 * C + c + j], w4[j] = w[4 * C + c + j];
+        }
+        for (int x = 0; x < n; x++) {
+          const float *i0 = in + (size_t)x * C + c;
+          float *a = acc + (size_t)x * C + c;
+          for (int j = 0; j < 8; j++)
+            a[j] += i0[j] * w0[j] + i0[C + j] * w1[j] + i0[2 * C + j] * w2[j] +
+                    i0[3 * C + j] * w3[j] + i0[4 * C + j] * w4[j];
+        }
       }
-      for (int j = 0; j < 8; j++) o[c + j] += acc[j];
-    }
-    for (; c < C; c++) {
-      float acc = b ? b[c] : 0.0f;
-      for (int ky = 0; ky < K; ky++)
-        for (int kx = 0; kx < K; kx++)
-          acc += rows[ky][(size_t)(x0 + x + kx) * C + c] * wt[(size_t)(ky * K + kx) * C + c];
-      o[c] += acc;
+    } else {
+      for (int x = 0; x < n; x++)
+        for (int kx = 0; kx < K; kx++) {
+          const float *i0 = in + (size_t)(x + kx) * C;
+          const float *wk = w + (size_t)kx * C;
+          float *a = acc + (size_t)x * C;
+          for (int c = 0; c < C; c++) a[c] += i0[c] * wk[c];
+        }
     }
   }
 }
 
-/* part[ky][kx][c] += sum over x of g[x][c] * rows[ky][x0 + x + kx][c];
+/* part[ky][kx][c] += sum over x < n of g[x][c] * rows[ky][x + kx][c];
  * part[K*K][c] += sum over x of g[x][c]. */
-HY_HOT static void lepe_row_dw(float *restrict part, const float *restrict g, int ldg,
-                               const float *const *rows, int x0, int n, int C, int K) {
+HY_HOT static void lepe_rowdw(float *restrict part, const float *restrict g,
+                              const float *const *rows, int n, int C, int K) {
   float *db = part + (size_t)K * K * C;
-  for (int x = 0; x < n; x++) {
-    const float *gx = g + (size_t)x * ldg;
-    for (int c = 0; c < C; c++) db[c] += gx[c];
-    for (int ky = 0; ky < K; ky++)
-      for (int kx = 0; kx < K; kx++) {
-        const float *in = rows[ky] + (size_t)(x0 + x + kx) * C;
-        float *a = part + (size_t)(ky * K + kx) * C;
-        for (int c = 0; c < C; c++) a[c] += gx[c] * in[c];
+  for (int x = 0; x < n; x++)
+    for (int c = 0; c < C; c++) db[c] += g[(size_t)x * C + c];
+  for (int ky = 0; ky < K; ky++) {
+    const float *in = rows[ky];
+    float *pk = part + (size_t)ky * K * C;
+    if (K == 5 && C % 8 == 0) {
+      for (int c = 0; c < C; c += 8) {
+        float a[5][8] = {{0}};
+        for (int x = 0; x < n; x++) {
+          const float *gx = g + (size_t)x * C + c, *i0 = in + (size_t)x * C + c;
+          for (int kx = 0; kx < 5; kx++)
+            for (int j = 0; j < 8; j++) a[kx][j] += gx[j] * i0[kx * C + j];
+        }
+        for (int kx = 0; kx < 5; kx++)
+          for (int j = 0; j < 8; j++) pk[kx * C + c + j] += a[kx][j];
       }
+    } else {
+      for (int x = 0; x < n; x++)
+        for (int kx = 0; kx < K; kx++) {
+          const float *i0 = in + (size_t)(x + kx) * C;
+          const float *gx = g + (size_t)x * C;
+          float *a = pk + (size_t)kx * C;
+          for (int c = 0; c < C; c++) a[c] += gx[c] * i0[c];
+        }
+    }
+  }
+}
+
+/* out chunks of map row y (image n) += acc */
+static void lepe_store_row(const lepe_job *j, float *out, int ld, int n, int y,
+                           const float *acc) {
+  int ry = y / j->rh, i = y % j->rh, T = j->rh * j->rw, C = j->C;
+  for (int rx = 0; rx < j->S; rx++) {
+    float *o = out + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * ld;
+    const float *a = acc + (size_t)rx * j->rw * C;
+    for (int x = 0; x < j->rw; x++)
+      for (int c = 0; c < C; c++) o[(size_t)x * ld + c] += a[(size_t)x * C + c];
   }
 }
 
@@ -309,59 +347,54 @@ static void lepe_band(const lepe_job *j, int task, int *n, int *y0, int *y1) {
 
 static int ring_slot(int yy, int K) { return ((yy % K) + K) % K; }
 
-/* out rows [y0, y1) of image n: rows of `src` through a ring of K padded
- * rows; calls lepe_row (wt, b) on every region chunk. */
+/* Keeps map rows y - K/2 .. y + K/2 of `src` in the ring (row y + K/2 is
+ * loaded now, the others were before) and points rows[] at them. */
+static void lepe_advance(const lepe_job *j, float *ring, const float **rows,
+                         const float *src, int ld, int n, int y, int first) {
+  int K = j->K, p = K / 2;
+  for (int yy = first ? y - p : y + p; yy <= y + p; yy++)
+    lepe_load_row(ring + ring_slot(yy, K) * j->rowlen, src, ld, n, yy, j);
+  for (int ky = 0; ky < K; ky++) rows[ky] = ring + ring_slot(y - p + ky, K) * j->rowlen;
+}
+
 static void lepe_fwd_task(void *ctx, int task, int thread) {
   const lepe_job *j = ctx;
-  int n, y0, y1, K = j->K, p = K / 2, T = j->rh * j->rw;
+  int n, y0, y1, C = j->C;
   lepe_band(j, task, &n, &y0, &y1);
-  float *ring = j->ring + (size_t)thread * 2 * K * j->rowlen;
+  float *ring = j->ring + (size_t)thread * 2 * j->K * j->rowlen;
+  float *acc = j->acc + (size_t)thread * j->Wp * C;
   const float *rows[LEPE_KMAX];
-  for (int yy = y0 - p; yy < y0 + p; yy++)
-    lepe_load_row(ring + ring_slot(yy, K) * j->rowlen, j->in, j->ldi, n, yy, j);
   for (int y = y0; y < y1; y++) {
-    lepe_load_row(ring + ring_slot(y + p, K) * j->rowlen, j->in, j->ldi, n, y + p, j);
-    for (int ky = 0; ky < K; ky++) rows[ky] = ring + ring_slot(y - p + ky, K) * j->rowlen;
-    int ry = y / j->rh, i = y % j->rh;
-    for (int rx = 0; rx < j->S; rx++) {
-      float *o = j->out + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->ldo;
-      lepe_row(o, j->ldo, rows, j->wt, j->b, rx * j->rw, j->rw, j->C, K);
-    }
+    lepe_advance(j, ring, rows, j->in, j->ldi, n, y, y == y0);
+    for (int x = 0; x < j->Wp; x++)
+      for (int c = 0; c < C; c++) acc[(size_t)x * C + c] = j->b ? j->b[c] : 0.0f;
+    lepe_rowacc(acc, rows, j->wt, j->Wp, C, j->K);
+    lepe_store_row(j, j->out, j->ldo, n, y, acc);
   }
 }
 
 /* din (if any) through the flipped taps on dout's ring; dw | db partials of
- * this band on the input's ring. */
+ * this band from dout's rows and the input's ring. */
 static void lepe_bwd_task(void *ctx, int task, int thread) {
   const lepe_job *j = ctx;
-  int n, y0, y1, K = j->K, p = K / 2, T = j->rh * j->rw, C = j->C;
+  int n, y0, y1, K = j->K, p = K / 2, C = j->C;
   lepe_band(j, task, &n, &y0, &y1);
   float *gring = j->ring + (size_t)thread * 2 * K * j->rowlen;
   float *iring = gring + (size_t)K * j->rowlen;
+  float *acc = j->acc + (size_t)thread * j->Wp * C;
   float *part = j->part ? j->part + (size_t)task * (K * K + 1) * C : NULL;
   const float *grows[LEPE_KMAX], *irows[LEPE_KMAX];
   if (part) memset(part, 0, (size_t)(K * K + 1) * C * sizeof *part);
-  for (int yy = y0 - p; yy < y0 + p; yy++) {
-    if (j->out) lepe_load_row(gring + ring_slot(yy, K) * j->rowlen, j->dout, j->lddo, n, yy, j);
-    if (part) lepe_load_row(iring + ring_slot(yy, K) * j->rowlen, j->in, j->ldi, n, yy, j);
-  }
   for (int y = y0; y < y1; y++) {
-    int ry = y / j->rh, i = y % j->rh;
+    lepe_advance(j, gring, grows, j->dout, j->lddo, n, y, y == y0);
     if (j->out) {
-      lepe_load_row(gring + ring_slot(y + p, K) * j->rowlen, j->dout, j->lddo, n, y + p, j);
-      for (int ky = 0; ky < K; ky++) grows[ky] = gring + ring_slot(y - p + ky, K) * j->rowlen;
-      for (int rx = 0; rx < j->S; rx++) {
-        float *o = j->out + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->ldo;
-        lepe_row(o, j->ldo, grows, j->wt, NULL, rx * j->rw, j->rw, C, K);
-      }
+      memset(acc, 0, (size_t)j->Wp * C * sizeof *acc);
+      lepe_rowacc(acc, grows, j->wt, j->Wp, C, K);
+      lepe_store_row(j, j->out, j->ldo, n, y, acc);
     }
     if (part) {
-      lepe_load_row(iring + ring_slot(y + p, K) * j->rowlen, j->in, j->ldi, n, y + p, j);
-      for (int ky = 0; ky < K; ky++) irows[ky] = iring + ring_slot(y - p + ky, K) * j->rowlen;
-      for (int rx = 0; rx < j->S; rx++) {
-        const float *g = j->dout + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * j->lddo;
-        lepe_row_dw(part, g, j->lddo, irows, rx * j->rw, j->rw, C, K);
-      }
+      lepe_advance(j, iring, irows, j->in, j->ldi, n, y, y == y0);
+      lepe_rowdw(part, grows[p] + (size_t)p * C, irows, j->Wp, C, K);
     }
   }
 }
@@ -377,6 +410,7 @@ static lepe_job lepe_setup(float *scratch, int N, int S, int rh, int rw, int C,
   bump b = {scratch, 0};
   j.wt = take(&b, (size_t)K * K * C);
   j.ring = take(&b, (size_t)nt * 2 * K * j.rowlen);
+  j.acc = take(&b, (size_t)nt * j.Wp * C);
   j.part = take(&b, (size_t)N * j.bands * (K * K + 1) * C);
   return j;
 }
@@ -506,30 +540,110 @@ static float *gather(const bra_job *j, int task, int thread) {
   return G;
 }
 
+/* The attention products are many tiny matrices (in `small`, head width 8
+ * against 16..128 keys), where sgemm spends most of its time packing and
+ * scaling; these block kernels keep a region's keys in L1 instead. */
+
+/* S[i][l] = scale * sum_c A[i][c] * Bt[c][l] for i < T, l < L: rows of A
+ * against keys stored transposed, Bt [dh][L]. */
+HY_HOT static void mm_abt(float *restrict S, const float *restrict A, int lda,
+                          const float *restrict Bt, int T, int L, int dh,
+                          float scale) {
+  for (int i = 0; i < T; i++) {
+    const float *a = A + (size_t)i * lda;
+    float *s = S + (size_t)i * L;
+    int l = 0;
+    for (; l + 16 <= L; l += 16) {
+      float acc[16] = {0};
+      for (int c = 0; c < dh; c++) {
+        float ac = a[c] * scale;
+        const float *b = Bt + (size_t)c * L + l;
+        for (int j = 0; j < 16; j++) acc[j] += ac * b[j];
+      }
+      for (int j = 0; j < 16; j++) s[l + j] = acc[j];
+    }
+    for (; l < L; l++) {
+      float acc = 0.0f;
+      for (int c = 0; c < dh; c++) acc += (a[c] * scale) * Bt[(size_t)c * L + l];
+      s[l] = acc;
+    }
+  }
+}
+
+/* O[i][c] = scale * sum_l P[i][l] * V[l][c] for i < T, c < dh. */
+HY_HOT static void mm_pv(float *restrict O, int ldo, const float *restrict P,
+                         const float *restrict V, int ldv, int T, int L, int dh,
+                         float scale) {
+  for (int i = 0; i < T; i++) {
+    const float *p = P + (size_t)i * L;
+    float *o = O + (size_t)i * ldo;
+    int c = 0;
+    for (; c + 8 <= dh; c += 8) {
+      float a[4][8] = {{0}};
+      int l = 0;
+      for (; l + 4 <= L; l += 4)
+        for (int u = 0; u < 4; u++)
+          for (int j = 0; j < 8; j++) a[u][j] += p[l + u] * V[(size_t)(l + u) * ldv + c + j];
+      for (; l < L; l++)
+        for (int j = 0; j < 8; j++) a[0][j] += p[l] * V[(size_t)l * ldv + c + j];
+      for (int j = 0; j < 8; j++) o[c + j] = scale * ((a[0][j] + a[1][j]) + (a[2][j] + a[3][j]));
+    }
+    for (; c < dh; c++) {
+      float acc = 0.0f;
+      for (int l = 0; l < L; l++) acc += p[l] * V[(size_t)l * ldv + c];
+      o[c] = scale * acc;
+    }
+  }
+}
+
+/* D[l][c] = scale * sum_i P[i][l] * B[i][c] for l < L, c < dh. */
+HY_HOT static void mm_ptb(float *restrict D, int ldd, const float *restrict P,
+                          const float *restrict B, int ldb, int T, int L, int dh,
+                          float scale) {
+  for (int l = 0; l < L; l++) {
+    float *d = D + (size_t)l * ldd;
+    int c = 0;
+    for (; c + 8 <= dh; c += 8) {
+      float a[4][8] = {{0}};
+      int i = 0;
+      for (; i + 4 <= T; i += 4)
+        for (int u = 0; u < 4; u++)
+          for (int j = 0; j < 8; j++)
+            a[u][j] += P[(size_t)(i + u) * L + l] * B[(size_t)(i + u) * ldb + c + j];
+      for (; i < T; i++)
+        for (int j = 0; j < 8; j++) a[0][j] += P[(size_t)i * L + l] * B[(size_t)i * ldb + c + j];
+      for (int j = 0; j < 8; j++) d[c + j] = scale * ((a[0][j] + a[1][j]) + (a[2][j] + a[3][j]));
+    }
+    for (; c < dh; c++) {
+      float acc = 0.0f;
+      for (int i = 0; i < T; i++) acc += P[(size_t)i * L + l] * B[(size_t)i * ldb + c];
+      d[c] = scale * acc;
+    }
+  }
+}
+
+/* xt[c][l] = G[l][off + c] for c < C: k or v of the gathered tokens,
+ * transposed so that a logits row reads keys contiguously. */
+static void transpose_kv(float *xt, const float *G, int off, int L, int C) {
+  for (int l = 0; l < L; l++)
+    for (int c = 0; c < C; c++) xt[(size_t)c * L + l] = G[(size_t)l * 2 * C + off + c];
+}
+
 static void attn_fwd_task(void *ctx, int task, int thread) {
   const bra_job *j = ctx;
   geo g = j->g;
   int C = g.C, T = g.T, L = g.L, dh = g.dh;
   const float *G = gather(j, task, thread);
+  float *Kt = j->s.Xt + (size_t)thread * C * L;
+  transpose_kv(Kt, G, 0, L, C);
   const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
   float *O = j->c.opre + (size_t)task * T * C;
   for (int h = 0; h < g.M; h++) {
     float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, dh, g.scale,
-                Q + h * dh, 3 * C, G + h * dh, 2 * C, 0.0f, Pm, L);
+    mm_abt(Pm, Q + h * dh, 3 * C, Kt + (size_t)h * dh * L, T, L, dh, g.scale);
     hy_softmax_forward(Pm, Pm, T, L, NULL);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, L, 1.0f, Pm,
-                L, G + C + h * dh, 2 * C, 0.0f, O + h * dh, C);
+    mm_pv(O + h * dh, C, Pm, G + C + h * dh, 2 * C, T, L, dh, 1.0f);
   }
-}
-
-/* Runs fn over the N*R query or key regions with OpenBLAS at 1 thread, so
- * the per-region sgemm calls do not nest inside our pool. */
-static void run_regions(hy_pool *pool, int n, hy_task_fn fn, void *ctx) {
-  int prev = hy_blas_threads();
-  if (prev != 1) hy_blas_set_threads(1);
-  hy_pool_run(pool, n, fn, ctx);
-  if (prev != 1) hy_blas_set_threads(prev);
 }
 
 void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
@@ -550,7 +664,7 @@ void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
   hy_pool_run(pool, nr, stats_task, &j);
   for (int n = 0; n < g.N; n++)
     route(j.c.idx + (size_t)n * g.R * g.K, j.s.stats + (size_t)n * g.R * 2 * g.C, j.s.A, g);
-  run_regions(pool, nr, attn_fwd_task, &j);
+  hy_pool_run(pool, nr, attn_fwd_task, &j);
   hy_bra_lepe_forward(j.c.opre, g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, lepe_b,
                       g.N, g.S, g.rh, g.rw, g.C, 5, j.s.lepe, pool);
   hy_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C);
@@ -564,6 +678,8 @@ static void attn_bwd_task(void *ctx, int task, int thread) {
   geo g = j->g;
   int C = g.C, T = g.T, L = g.L, dh = g.dh;
   const float *G = gather(j, task, thread);
+  float *Vt = j->s.Xt + (size_t)thread * C * L;
+  transpose_kv(Vt, G, C, L, C);
   const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
   const float *dO = j->s.dopre + (size_t)task * T * C;
   float *dQ = j->s.dqkv + (size_t)task * T * 3 * C;
@@ -571,16 +687,14 @@ static void attn_bwd_task(void *ctx, int task, int thread) {
   float *dP = j->s.dP + (size_t)thread * 2 * T * L, *dS = dP + (size_t)T * L;
   for (int h = 0; h < g.M; h++) {
     const float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, dh, 1.0f,
-                dO + h * dh, C, G + C + h * dh, 2 * C, 0.0f, dP, L);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, dh, T, 1.0f, Pm, L,
-                dO + h * dh, C, 0.0f, dG + C + h * dh, 2 * C);
+    const float *gO = dO + h * dh;
+    mm_abt(dP, gO, C, Vt + (size_t)h * dh * L, T, L, dh, 1.0f);
     memset(dS, 0, (size_t)T * L * sizeof *dS);
     hy_softmax_backward(dS, dP, Pm, T, L, NULL);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, L, g.scale,
-                dS, L, G + h * dh, 2 * C, 0.0f, dQ + h * dh, 3 * C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, dh, T, g.scale, dS,
-                L, Q + h * dh, 3 * C, 0.0f, dG + h * dh, 2 * C);
+    /* logits = scale * q.k: dq = scale * dS.k, dk = scale * dS^T.q, dv = P^T.dO */
+    mm_pv(dQ + h * dh, 3 * C, dS, G + h * dh, 2 * C, T, L, dh, g.scale);
+    mm_ptb(dG + h * dh, 2 * C, dS, Q + h * dh, 3 * C, T, L, dh, g.scale);
+    mm_ptb(dG + C + h * dh, 2 * C, Pm, gO, C, T, L, dh, 1.0f);
   }
 }
 
@@ -641,7 +755,7 @@ void hy_bra_backward(float *dx, float *dqkv_w, float *dqkv_b, float *dlepe_w,
                      nrt, g.C, g.C);
 
   memset(j.s.dqkv, 0, (size_t)nrt * 3 * g.C * sizeof *j.s.dqkv);
-  run_regions(pool, nr, attn_bwd_task, &j);
+  hy_pool_run(pool, nr, attn_bwd_task, &j);
   hy_pool_run(pool, nr, kv_bwd_task, &j);
   hy_bra_lepe_backward(j.s.dqkv + 2 * g.C, 3 * g.C, dlepe_w, dlepe_b, j.s.dopre,
                        g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, g.N, g.S, g.rh,

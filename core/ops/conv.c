@@ -35,6 +35,20 @@ static int is_pointwise(int kh, int kw, int stride, int ph, int pw) {
   return kh == 1 && kw == 1 && stride == 1 && ph == 0 && pw == 0;
 }
 
+/* Stride 1 with padding at most the dilated kernel's reach: dx is then the
+ * forward conv of dy (padded by dil*(k-1) - p) with the flipped, transposed
+ * filter. That GEMM has the forward's good shape (reduction over Cout*kh*kw)
+ * and writes dx directly; the col2im route instead reduces over only Cout
+ * and scatters a col of Cin*kh*kw rows. */
+static int dx_as_conv(int kh, int kw, int stride, int ph, int pw, int dil) {
+  return stride == 1 && ph <= dil * (kh - 1) && pw <= dil * (kw - 1);
+}
+
+/* Floats of the flipped filter at the start of scratch, rounded to 64 bytes. */
+static size_t flipped_size(int Cin, int Cout, int kh, int kw, int groups) {
+  return ((size_t)Cout * (Cin / groups) * kh * kw + 15) / 16 * 16;
+}
+
 size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
                        int stride, int ph, int pw, int dil, int groups) {
   if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups) ||
@@ -43,7 +57,14 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
   int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   size_t K = (size_t)(Cin / groups) * kh * kw;
-  return K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
+  size_t n = K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
+  if (dx_as_conv(kh, kw, stride, ph, pw, dil)) {
+    size_t Kt = (size_t)(Cout / groups) * kh * kw;
+    size_t t = flipped_size(Cin, Cout, kh, kw, groups) +
+               Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W;
+    if (t > n) n = t;
+  }
+  return n;
 }
 
 double hy_conv_flops(int N, int Cin, int H, int W, int Cout, int kh, int kw,
@@ -198,6 +219,28 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
     }
 }
 
+/* dx[Cg][H][W] += conv of dy[Mg][Ho][Wo] with wt[c][m][ky][kx] =
+ * w[m][c][kh-1-ky][kw-1-kx], stride 1, padding dil*(k-1) - p; see dx_as_conv. */
+static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
+                       int H, int W, int Mg, int Ho, int Wo, int kh, int kw,
+                       int ph, int pw, int dil, float *scratch, hy_pool *pool) {
+  int kk = kh * kw, Kt = Mg * kk;
+  float *wt = scratch;
+  float *col = scratch + flipped_size(Cg, Mg, kh, kw, 1);
+  for (int m = 0; m < Mg; m++)
+    for (int c = 0; c < Cg; c++)
+      for (int t = 0; t < kk; t++)
+        wt[((size_t)c * Mg + m) * kk + t] = w[((size_t)m * Cg + c) * kk + kk - 1 - t];
+  int rows = hy_conv_band_rows((size_t)Kt * W, H);
+  int qh = dil * (kh - 1) - ph, qw = dil * (kw - 1) - pw;
+  for (int r0 = 0; r0 < H; r0 += rows) {
+    int r1 = r0 + rows < H ? r0 + rows : H, npix = (r1 - r0) * W;
+    hy_conv_im2col(col, dy, Mg, Ho, Wo, H, W, kh, kw, 1, qh, qw, dil, r0, r1, pool);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cg, npix, Kt, 1.0f,
+                wt, Kt, col, npix, 1.0f, dx + (size_t)r0 * W, H * W);
+  }
+}
+
 void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
                       const float *x, const float *w, int N, int Cin, int H,
                       int W, int Cout, int kh, int kw, int stride, int ph,
@@ -212,6 +255,7 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
   int Cg = Cin / groups, Mg = Cout / groups, K = Cg * kh * kw;
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
+  int as_conv = !pointwise && dx_as_conv(kh, kw, stride, ph, pw, dil);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
   if (db)
     for (int c = 0; c < Cout; c++) {
@@ -245,13 +289,16 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Mg, K, npix,
                       1.0f, dyb, (int)out, scratch, npix, 1.0f, dwg, K);
         }
-        if (dxg) {
+        if (dxg && !as_conv) {
           cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, npix, Mg,
                       1.0f, wg, K, dyb, (int)out, 0.0f, scratch, npix);
           hy_conv_col2im(dxg, scratch, Cg, H, W, Ho, Wo, kh, kw, stride, ph, pw,
                          dil, r0, r1, pool);
         }
       }
+      if (dxg && as_conv)
+        dx_by_conv(dxg, dyg, wg, Cg, H, W, Mg, Ho, Wo, kh, kw, ph, pw, dil,
+                   scratch, pool);
     }
 }
 

@@ -8,7 +8,11 @@
  * Strategy by shape (c-dl-anchors §6.1-6.4):
  *   groups == Cin == Cout, kh == kw, dilation 1, ph == pw -> hy_dwconv (direct);
  *   1x1, stride 1, padding 0 -> one sgemm per image and group on x as it is;
- *   otherwise -> im2col in bands of output rows + sgemm, band col tile ~0.75 MB.
+ *   otherwise -> im2col in bands of output rows + sgemm, band col tile ~0.75 MB:
+ *     forward y = w . col; dw += dy . col^T; dx: with stride 1 and padding
+ *     <= dil*(k-1) (every "same" conv) as the forward conv of dy with the
+ *     flipped, transposed filter (written straight into dx), otherwise
+ *     dcol = w^T . dy then col2im (+=).
  * The sgemms run on OpenBLAS's threads (the caller sets their count); im2col
  * and col2im run on `pool`, split by input channel, never while an sgemm
  * runs. Results do not depend on the pool's thread count.

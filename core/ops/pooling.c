@@ -46,41 +46,25 @@ void hy_global_avgpool_backward(float *dx, const float *dy, int N, int C,
 
 /* ---- global max ---- */
 
-/* 8 lanes, each keeping its first maximum (strict >); lane j sees indices
- * j, j+8, ... in order, so the smallest index among the lanes holding the
- * overall maximum is the first maximum of the plane. */
+/* Two passes: the maximum with 8 vectorisable lanes, then the first index
+ * holding it (the plane is still in cache). Lanes skip NaN like the scalar
+ * `>` does; the value returned is the element at the arg-max. */
 static HY_HOT void gmax_fwd_task(void *p, int plane, int thread) {
   const pool_ctx *c = p;
   const float *x = c->x + (size_t)plane * c->hw;
-  int n = (int)c->hw;
+  size_t n = c->hw;
   float m[8];
-  int32_t a[8];
-  for (int j = 0; j < 8; j++) {
-    m[j] = x[j < n ? j : 0];
-    a[j] = j < n ? j : 0;
-  }
-  int i = 8;
+  for (int j = 0; j < 8; j++) m[j] = x[0];
+  size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++) {
-      float v = x[i + j];
-      int gt = v > m[j];
-      m[j] = gt ? v : m[j];
-      a[j] = gt ? i + j : a[j];
-    }
-  for (; i < n; i++)
-    if (x[i] > m[i & 7]) {
-      m[i & 7] = x[i];
-      a[i & 7] = i;
-    }
+    for (int j = 0; j < 8; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+  for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
   float best = m[0];
-  int32_t arg = a[0];
-  for (int j = 1; j < 8; j++)
-    if (m[j] > best || (m[j] == best && a[j] < arg)) {
-      best = m[j];
-      arg = a[j];
-    }
-  c->y[plane] = best;
-  c->arg[plane] = arg;
+  for (int j = 1; j < 8; j++) best = m[j] > best ? m[j] : best;
+  size_t arg = 0;
+  while (x[arg] != best) arg++;
+  c->y[plane] = x[arg];
+  c->arg[plane] = (int32_t)arg;
 }
 
 void hy_global_maxpool_forward(float *y, int32_t *argmax, const float *x,
@@ -98,6 +82,26 @@ void hy_global_maxpool_backward(float *dx, const float *dy,
 
 /* ---- mean and max over channels ---- */
 
+/* One band of 4 channels x[ch..ch+3] into the running sum, max and
+ * arg-max: a tournament in which a later channel wins only when strictly
+ * greater (written as plain ?: on comparisons, which GCC if-converts). */
+static HY_HOT void meanmax4(float *restrict sum, float *restrict mx,
+                            int32_t *restrict arg, const float *restrict x,
+                            size_t hw, int ch, int len) {
+  const float *x0 = x, *x1 = x + hw, *x2 = x1 + hw, *x3 = x2 + hw;
+  for (int i = 0; i < len; i++) {
+    float v0 = x0[i], v1 = x1[i], v2 = x2[i], v3 = x3[i];
+    float m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
+    int32_t a01 = v1 > v0 ? ch + 1 : ch, a23 = v3 > v2 ? ch + 3 : ch + 2;
+    float m4 = m23 > m01 ? m23 : m01;
+    int32_t a4 = m23 > m01 ? a23 : a01;
+    float m = mx[i];
+    arg[i] = m4 > m ? a4 : arg[i];
+    mx[i] = m4 > m ? m4 : m;
+    sum[i] += (v0 + v1) + (v2 + v3);
+  }
+}
+
 static HY_HOT void cmm_fwd_task(void *p, int task, int thread) {
   const pool_ctx *c = p;
   int n = task / c->bands;
@@ -112,7 +116,12 @@ static HY_HOT void cmm_fwd_task(void *p, int task, int thread) {
     mx[i] = x[i];
     arg[i] = 0;
   }
-  for (int ch = 1; ch < c->C; ch++) {
+  /* four channels per pass: fewer stores to the band, and fewer loads that
+   * alias them modulo 4 KB (H·W is often a multiple of 1024) */
+  int ch = 1;
+  for (; ch + 4 <= c->C; ch += 4)
+    meanmax4(sum, mx, arg, x + (size_t)ch * c->hw, c->hw, ch, len);
+  for (; ch < c->C; ch++) {
     const float *xc = x + (size_t)ch * c->hw;
     for (int i = 0; i < len; i++) {
       float v = xc[i];
@@ -165,8 +174,8 @@ void hy_adaptive_bin(int i, int in, int out, int *start, int *end) {
   *end = (int)(((long long)(i + 1) * in + out - 1) / out);
 }
 
-/* Sums a bin row by row into float; bins are small (about H/OH x W/OW). */
-static void aavg_fwd_task(void *p, int plane, int thread) {
+/* Sums a bin row by row, each row segment with 8 lanes. */
+static HY_HOT void aavg_fwd_task(void *p, int plane, int thread) {
   const pool_ctx *c = p;
   const float *x = c->x + (size_t)plane * c->hw;
   float *y = c->y + (size_t)plane * c->OH * c->OW;
@@ -177,8 +186,7 @@ static void aavg_fwd_task(void *p, int plane, int thread) {
       int q0, q1;
       hy_adaptive_bin(j, c->W, c->OW, &q0, &q1);
       float s = 0;
-      for (int r = r0; r < r1; r++)
-        for (int q = q0; q < q1; q++) s += x[(size_t)r * c->W + q];
+      for (int r = r0; r < r1; r++) s += hy_vsum(x + (size_t)r * c->W + q0, q1 - q0);
       y[i * c->OW + j] = s / (float)((r1 - r0) * (q1 - q0));
     }
   }

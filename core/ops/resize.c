@@ -127,11 +127,13 @@ void hy_resize_nearest_backward(float *dx, const float *dy, int N, int C, int H,
 }
 
 /* ---- bilinear, align_corners=True ----
- * scratch: column taps i0[OW], i1[OW] (int32), l0[OW], l1[OW], then two rows
- * of OW floats per thread. */
+ * scratch: column taps i0[OW], i1[OW] (int32), l0[OW], l1[OW], the same
+ * weights split by output parity for the x2 stencil (4 x OW/2), then two
+ * rows of OW floats per thread. */
+#define TABLES 6
 
 size_t hy_resize_bilinear_scratch(int OW, int n_threads) {
-  return (size_t)OW * (4 + 2 * (size_t)n_threads);
+  return (size_t)OW * (TABLES + 2 * (size_t)n_threads);
 }
 
 /* Fills the column taps; returns whether they follow the x2 stencil: for
@@ -150,6 +152,15 @@ static int column_taps(float *scratch, int W, int OW) {
     l0[o] = t.l0;
     l1[o] = t.l1;
     if (o > 0 && o < OW - 1 && (t.i0 != (o - 1) / 2 || t.i1 != t.i0 + 1)) x2 = 0;
+  }
+  /* for k in [1, OW/2): odd = output 2k-1, even = output 2k */
+  float *odd0 = scratch + 4 * (size_t)OW, *even0 = odd0 + OW / 2;
+  float *odd1 = even0 + OW / 2, *even1 = odd1 + OW / 2;
+  for (int k = 1; x2 && k < OW / 2; k++) {
+    odd0[k] = l0[2 * k - 1];
+    even0[k] = l0[2 * k];
+    odd1[k] = l1[2 * k - 1];
+    even1[k] = l1[2 * k];
   }
   return x2;
 }
@@ -175,6 +186,25 @@ static HY_HOT void vblend(float *restrict y, const float *restrict a, float wa,
   for (int i = 0; i < n; i++) y[i] = wa * a[i] + wb * b[i];
 }
 
+/* The x2 stencil fused with the vertical blend of input rows a and b:
+ * blended columns k-1 and k give outputs 2k-1 and 2k; no gathers, no row
+ * buffers. (Vertical first, so the last bits differ from hinterp+vblend.) */
+static HY_HOT void bilinear_row_x2(float *restrict y, const float *restrict a,
+                                   float wa, const float *restrict b, float wb,
+                                   const float *scratch, int OW) {
+  const int32_t *i0 = (const int32_t *)scratch, *i1 = i0 + OW;
+  const float *l0 = scratch + 2 * (size_t)OW, *l1 = l0 + OW;
+  const float *odd0 = scratch + 4 * (size_t)OW, *even0 = odd0 + OW / 2;
+  const float *odd1 = even0 + OW / 2, *even1 = odd1 + OW / 2;
+  for (int k = 1; k < OW / 2; k++) {
+    float p = wa * a[k - 1] + wb * b[k - 1], q = wa * a[k] + wb * b[k];
+    y[2 * k - 1] = odd0[k] * p + odd1[k] * q;
+    y[2 * k] = even0[k] * p + even1[k] * q;
+  }
+  for (int o = 0; o < OW; o += OW - 1)
+    y[o] = l0[o] * (wa * a[i0[o]] + wb * b[i0[o]]) + l1[o] * (wa * a[i1[o]] + wb * b[i1[o]]);
+}
+
 typedef struct {
   float *buf[2];
   int tag[2];
@@ -198,10 +228,15 @@ static void bilinear_fwd_task(void *p, int t, int thread) {
   int oy1 = imin(oy0 + c->rows, c->OH);
   const float *x = c->x + (size_t)plane * c->H * c->W;
   float *y = c->y + (size_t)plane * c->OH * c->OW;
-  float *mine = c->scratch + (size_t)c->OW * (4 + 2 * (size_t)thread);
+  float *mine = c->scratch + (size_t)c->OW * (TABLES + 2 * (size_t)thread);
   row_cache rc = {{mine, mine + c->OW}, {-1, -1}};
   for (int oy = oy0; oy < oy1; oy++) {
     taps v = lin_taps(oy, c->H, c->OH);
+    if (c->x2) {
+      bilinear_row_x2(y + (size_t)oy * c->OW, x + (size_t)v.i0 * c->W, v.l0,
+                      x + (size_t)v.i1 * c->W, v.l1, c->scratch, c->OW);
+      continue;
+    }
     const float *a = cached_row(&rc, v.i0, v.i1, c, x);
     const float *b = cached_row(&rc, v.i1, v.i0, c, x);
     vblend(y + (size_t)oy * c->OW, a, v.l0, b, v.l1, c->OW);
@@ -218,9 +253,20 @@ void hy_resize_bilinear_forward(float *y, const float *x, int N, int C, int H,
   hy_pool_run(pool, N * C * c.bands, bilinear_fwd_task, &c);
 }
 
-static HY_HOT void axpy(float *restrict y, float a, const float *restrict x,
-                        int n) {
-  for (int i = 0; i < n; i++) y[i] += a * x[i];
+/* g (=, or += when acc) the weighted sum of up to 4 rows, in one pass */
+static HY_HOT void blend_rows(float *restrict g, int acc,
+                              const float *const *rows, const float *w,
+                              int count, int n) {
+  const float *r0 = rows[0], *r1 = rows[count > 1], *r2 = rows[count > 2 ? 2 : 0],
+              *r3 = rows[count > 3 ? 3 : 0];
+  float w0 = w[0], w1 = count > 1 ? w[1] : 0.0f, w2 = count > 2 ? w[2] : 0.0f,
+        w3 = count > 3 ? w[3] : 0.0f;
+  if (acc)
+    for (int i = 0; i < n; i++)
+      g[i] += (w0 * r0[i] + w1 * r1[i]) + (w2 * r2[i] + w3 * r3[i]);
+  else
+    for (int i = 0; i < n; i++)
+      g[i] = (w0 * r0[i] + w1 * r1[i]) + (w2 * r2[i] + w3 * r3[i]);
 }
 
 /* The transpose of hinterp; on the x2 stencil input j gathers the l0 parts
@@ -240,7 +286,7 @@ static HY_HOT void hscatter(float *dx, const float *g, const float *scratch,
   dx[0] += l0[1] * g[1] + l0[2] * g[2];
   for (int j = 1; j < W - 1; j++)
     dx[j] += (l0[2 * j + 1] * g[2 * j + 1] + l0[2 * j + 2] * g[2 * j + 2]) +
-             (l1[2 * j - 1] * g[2 * j - 1] + l1[2 * j] * g[2 * j + 1]);
+             (l1[2 * j - 1] * g[2 * j - 1] + l1[2 * j] * g[2 * j]);
   dx[W - 1] += l1[2 * W - 3] * g[2 * W - 3] + l1[2 * W - 2] * g[2 * W - 2];
   for (int o = 0; o < OW; o += OW - 1) {
     dx[i0[o]] += l0[o] * g[o];
@@ -250,25 +296,31 @@ static HY_HOT void hscatter(float *dx, const float *g, const float *scratch,
 
 /* A task owns a band of input rows r. The output rows reading r (as i0 or
  * i1) are contiguous since both taps grow with oy; their gradient rows are
- * blended vertically into one row, which is then scattered horizontally. */
+ * blended vertically into one row (4 rows per pass: 4 for x2), which is then
+ * scattered horizontally. */
 static void bilinear_bwd_task(void *p, int t, int thread) {
   const rs_ctx *c = p;
   int plane = t / c->bands, r0 = t % c->bands * c->rows;
   int r1 = imin(r0 + c->rows, c->H);
   float *dx = c->dx + (size_t)plane * c->H * c->W;
   const float *dy = c->dy + (size_t)plane * c->OH * c->OW;
-  float *g = c->scratch + (size_t)c->OW * (4 + 2 * (size_t)thread);
+  float *g = c->scratch + (size_t)c->OW * (TABLES + 2 * (size_t)thread);
   int lo = 0;
   for (int r = r0; r < r1; r++) {
     while (lo < c->OH && lin_taps(lo, c->H, c->OH).i1 < r) lo++;
-    int used = 0;
-    for (int oy = lo; oy < c->OH; oy++) {
-      taps v = lin_taps(oy, c->H, c->OH);
+    int used = 0, count = 0;
+    const float *rows[4];
+    float w[4];
+    for (int oy = lo; oy <= c->OH; oy++) {
+      taps v = oy < c->OH ? lin_taps(oy, c->H, c->OH) : (taps){r + 1, 0, 0, 0};
+      if (count == 4 || (v.i0 > r && count)) {
+        blend_rows(g, used, rows, w, count, c->OW);
+        used = 1;
+        count = 0;
+      }
       if (v.i0 > r) break;
-      float w = (v.i0 == r ? v.l0 : 0.0f) + (v.i1 == r ? v.l1 : 0.0f);
-      if (!used) memset(g, 0, (size_t)c->OW * sizeof *g);
-      used = 1;
-      axpy(g, w, dy + (size_t)oy * c->OW, c->OW);
+      w[count] = (v.i0 == r ? v.l0 : 0.0f) + (v.i1 == r ? v.l1 : 0.0f);
+      rows[count++] = dy + (size_t)oy * c->OW;
     }
     if (used) hscatter(dx + (size_t)r * c->W, g, c->scratch, c->OW, c->x2);
   }

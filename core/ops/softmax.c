@@ -45,9 +45,22 @@ HY_HOT static void forward_task(void *p, int task, int thread) {
     const float *x = j->a + (size_t)r * L;
     float *y = j->out + (size_t)r * L;
     float m = row_max(x, L);
-    for (int i = 0; i < L; i++) y[i] = hy_vexpf(x[i] - m);
-    float inv = 1.0f / hy_vsum(y, L);
-    for (int i = 0; i < L; i++) y[i] *= inv;
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= L; i += 8)
+      for (int k = 0; k < 8; k++) {
+        float e = hy_vexpf(x[i + k] - m);
+        y[i + k] = e;
+        acc[k] += e;
+      }
+    for (; i < L; i++) {
+      float e = hy_vexpf(x[i] - m);
+      y[i] = e;
+      acc[i & 7] += e;
+    }
+    float inv = 1.0f / (((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+                        ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+    for (i = 0; i < L; i++) y[i] *= inv;
   }
 }
 

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "netconfig.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,0 +1,39 @@
+/* Speed measurement for `hyatt bench` (never for tests): the sgemm peak and
+ * memory bandwidth of this machine measured in the same process, each op at
+ * the shapes of a network configuration, and whole-network passes. Times are
+ * the median of `reps` runs after one warm-up, inputs warm in cache. */
+#pragma once
+
+#include "error.h"
+#include "netconfig.h"
+#include "pool.h"
+
+typedef struct hy_bench_row {
+  char name[128]; /* what ran, with its shape */
+  char pass[8];   /* "fwd", "bwd", "step" */
+  double ms;      /* median wall time */
+  double gflop;   /* floating-point work of one run (0: memory-bound) */
+  double gbyte;   /* bytes read + written by one run (memory-bound ops) */
+} hy_bench_row;
+
+typedef void (*hy_bench_sink)(const hy_bench_row *row, void *ctx);
+
+/* GFLOP/s of cblas_sgemm 2048³ at OpenBLAS's current thread count. */
+double hy_bench_sgemm_peak(int reps);
+/* GB/s (read + write) of memcpy over 64 MiB. */
+double hy_bench_memcpy(int reps);
+
+/* Every op HYATT-Net uses, forward and backward, at the shapes of cfg
+ * (batch 1); rows go to sink as they are measured. */
+hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps,
+                       hy_bench_sink sink, void *ctx, hy_error *err);
+
+/* The whole network: inference forward, training forward, backward, and a
+ * full step (forward + loss + backward + AdamW). Reports peak memory of the
+ * plans in *infer_mb and *train_mb. */
+hy_status hy_bench_net(const hy_net_config *cfg, hy_pool *pool, int reps,
+                       hy_bench_sink sink, void *ctx, double *infer_mb,
+                       double *train_mb, hy_error *err);
+
+/* Median of reps runs of fn(ctx) after one warm-up, in milliseconds. */
+double hy_bench_time(void (*fn)(void *ctx), void *ctx, int reps);
