@@ -16,6 +16,9 @@ typedef struct command {
 
 static const command commands[] = {
   {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
+  {"info", N_("Check a model file and describe it"), hy_cmd_info},
+  {"model-init", N_("Write an untrained model with seeded random weights"), hy_cmd_model_init},
+  {"predict", N_("Predict the landmarks of images"), hy_cmd_predict},
   {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
 };
 

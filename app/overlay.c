@@ -223,15 +223,93 @@ static void draw_legend(cairo_t *cr, const style *st, const HyOverlayLayer *laye
   }
 }
 
+/* Strongest plane and its value at every map pixel. */
+static void strongest(const HyOverlayHeatmap *hm, float *value, guint8 *which) {
+  gsize plane = (gsize)hm->h * (gsize)hm->w;
+  for (gsize i = 0; i < plane; i++) {
+    value[i] = -G_MAXFLOAT;
+    which[i] = 0;
+  }
+  for (int k = 0; k < hm->K; k++) {
+    const float *m = hm->maps + (gsize)k * plane;
+    guint8 colour = (guint8)(k % HY_OVERLAY_N_COLOURS);
+    for (gsize i = 0; i < plane; i++)
+      if (m[i] > value[i]) {
+        value[i] = m[i];
+        which[i] = colour;
+      }
+  }
+}
+
+/* Tints the grey surface with the heatmap layer: per output pixel the max
+ * over planes, bilinear, coloured by the nearest map pixel's landmark. */
+static void draw_heatmap(cairo_surface_t *s, const HyOverlayHeatmap *hm, double scale_x,
+                         double scale_y) {
+  const double max_alpha = 0.7, floor_value = 0.05;
+  gsize plane = (gsize)hm->h * (gsize)hm->w;
+  float *value = g_new(float, plane);
+  guint8 *which = g_new(guint8, plane);
+  strongest(hm, value, which);
+  double palette[HY_OVERLAY_N_COLOURS][3];
+  for (int c = 0; c < HY_OVERLAY_N_COLOURS; c++) hy_overlay_landmark_colour(c, palette[c]);
+
+  /* surface px -> original px -> map px */
+  hy_affine to_image = {{1.0 / scale_x, 0, 0.5 / scale_x - 0.5, 0, 1.0 / scale_y, 0.5 / scale_y - 0.5}};
+  hy_affine a = hy_affine_compose(&to_image, &hm->image_to_map);
+  cairo_surface_flush(s);
+  unsigned char *data = cairo_image_surface_get_data(s);
+  int stride = cairo_image_surface_get_stride(s);
+  int out_w = cairo_image_surface_get_width(s), out_h = cairo_image_surface_get_height(s);
+  for (int oy = 0; oy < out_h; oy++) {
+    guint32 *row = (guint32 *)(void *)(data + (gsize)oy * (gsize)stride);
+    for (int ox = 0; ox < out_w; ox++) {
+      double u, v;
+      hy_affine_apply(&a, ox, oy, &u, &v);
+      if (!(u >= -0.5 && u <= hm->w - 0.5 && v >= -0.5 && v <= hm->h - 0.5)) continue;
+      double cu = CLAMP(u, 0.0, hm->w - 1.0), cv = CLAMP(v, 0.0, hm->h - 1.0);
+      int iu = MIN((int)cu, hm->w - 1), iv = MIN((int)cv, hm->h - 1);
+      int ju = MIN(iu + 1, hm->w - 1), jv = MIN(iv + 1, hm->h - 1);
+      double fu = cu - iu, fv = cv - iv;
+      const float *top = value + (gsize)iv * (gsize)hm->w, *bot = value + (gsize)jv * (gsize)hm->w;
+      double val = (1 - fv) * ((1 - fu) * top[iu] + fu * top[ju]) +
+                   fv * ((1 - fu) * bot[iu] + fu * bot[ju]);
+      /* the low background level of a trained head stays clear */
+      if (!(val > floor_value)) continue; /* also NaN */
+      double alpha = max_alpha * MIN((val - floor_value) / (1.0 - floor_value), 1.0);
+      gsize nearest = (gsize)(int)(cv + 0.5) * (gsize)hm->w + (gsize)(int)(cu + 0.5);
+      const double *rgb = palette[which[nearest]];
+      guint32 px = row[ox], out = 0;
+      for (int c = 0; c < 3; c++) {
+        int shift = 16 - 8 * c;
+        double grey = (px >> shift) & 255;
+        out |= (guint32)lround(grey + alpha * (255.0 * rgb[c] - grey)) << shift;
+      }
+      row[ox] = out;
+    }
+  }
+  cairo_surface_mark_dirty(s);
+  g_free(which);
+  g_free(value);
+}
+
 cairo_surface_t *hy_overlay_render(const hy_image *img, int max_size,
                                    const HyOverlayLayer *layers, int n_layers,
                                    GError **error) {
+  return hy_overlay_render_heatmap(img, max_size, NULL, layers, n_layers, error);
+}
+
+cairo_surface_t *hy_overlay_render_heatmap(const hy_image *img, int max_size,
+                                           const HyOverlayHeatmap *heatmap,
+                                           const HyOverlayLayer *layers, int n_layers,
+                                           GError **error) {
   g_return_val_if_fail(img && img->pixels && img->width > 0 && img->height > 0, NULL);
   g_return_val_if_fail(max_size >= 0, NULL);
   g_return_val_if_fail(n_layers >= 0 && n_layers <= HY_OVERLAY_MAX_LAYERS, NULL);
   g_return_val_if_fail(n_layers == 0 || layers, NULL);
   for (int l = 1; l < n_layers; l++)
     g_return_val_if_fail(layers[l].n_points == layers[0].n_points, NULL);
+  g_return_val_if_fail(!heatmap || (heatmap->maps && heatmap->K > 0 && heatmap->h > 0 &&
+                                     heatmap->w > 0), NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   int long_side = MAX(img->width, img->height);
@@ -259,6 +337,7 @@ cairo_surface_t *hy_overlay_render(const hy_image *img, int max_size,
   st.font = MAX(10.0, out_long * 0.014);
   st.scale_x = (double)out_w / img->width;
   st.scale_y = (double)out_h / img->height;
+  if (heatmap) draw_heatmap(surface, heatmap, st.scale_x, st.scale_y);
 
   cairo_t *cr = cairo_create(surface);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);

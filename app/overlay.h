@@ -10,12 +10,19 @@
  * Every landmark has its own colour (hy_overlay_landmark_colour) and a
  * 1-based number placed where it overlaps other labels and markers least.
  * Layers with a label get a legend entry in the top-left corner. Marker,
- * line and text sizes scale with the rendered image. */
+ * line and text sizes scale with the rendered image.
+ *
+ * Under the markers an optional heatmap layer shows a network's K heatmaps
+ * at once: each pixel is tinted with the colour of the landmark whose
+ * heatmap is strongest there, with an opacity that grows from 0 at values
+ * up to 0.05 to 70 % at 1 and above, so each landmark's blob appears in its
+ * marker's colour. */
 #pragma once
 
 #include <cairo.h>
 #include <glib.h>
 
+#include "affine.h"
 #include "image.h"
 #include "landmarks.h"
 
@@ -42,6 +49,20 @@ void hy_overlay_landmark_colour(int index, double rgb[3]);
 cairo_surface_t *hy_overlay_render(const hy_image *img, int max_size,
                                    const HyOverlayLayer *layers, int n_layers,
                                    GError **error);
+
+typedef struct HyOverlayHeatmap {
+  const float *maps;      /* borrowed, [K][h][w] */
+  int K, h, w;
+  hy_affine image_to_map; /* original image px -> map px (pixel centres at
+                             integers in both) */
+} HyOverlayHeatmap;
+
+/* hy_overlay_render with the heatmap layer drawn first (heatmap may be
+ * NULL: none). */
+cairo_surface_t *hy_overlay_render_heatmap(const hy_image *img, int max_size,
+                                           const HyOverlayHeatmap *heatmap,
+                                           const HyOverlayLayer *layers,
+                                           int n_layers, GError **error);
 
 /* Encodes surface as PNG in memory and replaces path atomically (temp
  * file, fsync, rename). */

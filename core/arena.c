@@ -39,7 +39,7 @@ hy_status hy_arena_commit(hy_arena *a, hy_error *err) {
 void hy_arena_rewind(hy_arena *a) {
   if (a->used > a->peak) a->peak = a->used;
   a->used = 0;
-  if (a->base && !a->packed) ASAN_POISON_MEMORY_REGION(a->base, a->capacity);
+  if (a->base && !a->packed && !a->reused) ASAN_POISON_MEMORY_REGION(a->base, a->capacity);
 }
 
 void *hy_arena_bytes(hy_arena *a, size_t n) {

@@ -16,6 +16,8 @@ typedef struct hy_arena {
   char *base;      /* owned; NULL while measuring */
   int packed;      /* no red zones: tensors are back to back (64-byte aligned),
                       so the arena can be swept as one flat array (Adam) */
+  int reused;      /* rewound between users that share its memory: rewinding
+                      must not poison what an earlier user was handed */
   size_t capacity; /* bytes allocated at commit */
   size_t used;     /* bytes handed out (or measured) so far */
   size_t peak;     /* largest `used` seen while measuring */

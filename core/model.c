@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "estimate.h"
@@ -409,6 +410,12 @@ static hy_status check_tensors(const hy_tensorfile *tf, const hy_plan *shape, in
   return HY_OK;
 }
 
+static double memory_limit(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double ram = pages > 0 && page > 0 ? 0.75 * (double)pages * (double)page : HY_MODEL_MEMORY_MAX;
+  return ram < HY_MODEL_MEMORY_MAX ? ram : HY_MODEL_MEMORY_MAX;
+}
+
 /* Reads path and checks it completely for a network of N images; on
  * success *tf and *shape (the network's plan without memory) are the
  * caller's to free. */
@@ -432,16 +439,16 @@ static hy_status read_checked(hy_tensorfile **tf, hy_plan *shape, hy_net_config 
   if (st == HY_OK) st = parse_info(info, *tf, cfg, path, err);
   c_numeric_leave(&loc);
   if (st != HY_OK) return st;
-  double least = hy_net_memory_floor(cfg, N);
-  if (least > HY_MODEL_MEMORY_MAX)
-    return hy_fail(err, HY_E_LIMIT, "%s: its network would need over %.0f GiB of memory (at most %.0f GiB)",
-                   path, least / (1 << 30), HY_MODEL_MEMORY_MAX / (1 << 30));
+  double least = hy_net_memory_floor(cfg, N), limit = memory_limit();
+  if (least > limit)
+    return hy_fail(err, HY_E_LIMIT, "%s: its network would need over %.1f GiB of memory (at most %.1f GiB here)",
+                   path, least / (1 << 30), limit / (1 << 30));
   st = with_path(hy_net_plan_shape(shape, cfg, N, mode, threads, err), path, err);
   if (st != HY_OK) return st;
   double bytes = (double)hy_plan_bytes(shape);
-  if (bytes > HY_MODEL_MEMORY_MAX)
-    return hy_fail(err, HY_E_LIMIT, "%s: its network would need %.1f GiB of memory (at most %.0f GiB)",
-                   path, bytes / (1 << 30), HY_MODEL_MEMORY_MAX / (1 << 30));
+  if (bytes > limit)
+    return hy_fail(err, HY_E_LIMIT, "%s: its network would need %.1f GiB of memory (at most %.1f GiB here)",
+                   path, bytes / (1 << 30), limit / (1 << 30));
   st = check_tensors(*tf, shape, info->checkpoint, cfg, path, err);
   if (st != HY_OK) return st;
   for (int i = 0; i < shape->n_params; i++) {

@@ -196,6 +196,7 @@ static const hy_bra_dims bra_shapes[] = {
     {1, 20, 14, 8, 2, 3, 1, 3},  /* pool 3 over 10 x 7 */
     {1, 7, 10, 12, 1, 1, 3, 4},  /* one region */
     {1, 4, 12, 8, 3, 4, 2, 4},   /* last region row all padding: exact ties */
+    {1, 10, 9, 40, 2, 2, 2, 4},  /* head width 20 */
 };
 
 static void test_bra_fast_vs_naive(void) {

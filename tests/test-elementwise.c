@@ -293,6 +293,16 @@ static void test_max_ties(void) {
   hy_channel_meanmax_backward(dxc, dm, carg, 2, 3, 2, 2, NULL);
   g_assert_cmpfloat(dxc[12 + 0], ==, 1.0f);
   g_assert_cmpfloat(dxc[12 + 4], ==, 0.0f);
+
+  /* 9 channels, 6 pixels: ties inside and across the fast kernel's groups of
+   * four channels (1-4, 5-8) and with channel 0 */
+  static const int tie[6][2] = {{1, 2}, {3, 4}, {2, 3}, {0, 1}, {1, 5}, {4, 8}};
+  float x9[9 * 6], y9[2 * 6];
+  int32_t a9[6];
+  for (int i = 0; i < 9 * 6; i++) x9[i] = (float)(i % 7) * 0.1f;
+  for (int p = 0; p < 6; p++) x9[tie[p][0] * 6 + p] = x9[tie[p][1] * 6 + p] = 3.0f;
+  hy_channel_meanmax_forward(y9, a9, x9, 1, 9, 1, 6, NULL);
+  for (int p = 0; p < 6; p++) g_assert_cmpint(a9[p], ==, tie[p][0]);
 }
 
 static void test_adaptive_bins(void) {
@@ -461,7 +471,7 @@ static void test_resize(void) {
  * the four corners are the input's corners. */
 static void test_bilinear_example(void) {
   const float x[4] = {1, 2, 3, 4};
-  float y[16], scratch[4 * 6];
+  float y[16], scratch[64];
   g_assert_cmpuint(hy_resize_bilinear_scratch(4, 1), <=, G_N_ELEMENTS(scratch));
   hy_resize_bilinear_forward(y, x, 1, 1, 2, 2, 4, 4, scratch, NULL);
   const float row0[4] = {1, 4.0f / 3, 5.0f / 3, 2};

@@ -261,10 +261,52 @@ static void test_small_parameter_count(void) {
   hy_net_free(net);
 }
 
+/* The inference plan (transient activations, BatchNorm folded) computes what
+ * the training plan computes with running statistics, in less memory. */
+static void test_inference_plan(void) {
+  hy_net_config cfg;
+  hy_error err = {0};
+  hy_net_config_named(&cfg, "tiny", &err);
+  hy_pool *pool = NULL;
+  hy_pool_create(&pool, 2, &err);
+  hy_net *infer = NULL, *train = NULL;
+  g_assert_cmpint(hy_net_create(&infer, &cfg, 1, HY_INFER, 2, &err), ==, HY_OK);
+  g_assert_cmpint(hy_net_create(&train, &cfg, 1, HY_TRAIN, 2, &err), ==, HY_OK);
+  hy_net_init_seeded(infer, 3);
+  hy_net_init_seeded(train, 3);
+  /* running statistics away from (0, 1), so folding has something to do */
+  tu_rng rng = tu_rng_new(9);
+  for (int i = 0; i < train->plan.n_params; i++) {
+    hy_param *t = &train->plan.table[i], *u = &infer->plan.table[i];
+    g_assert_cmpstr(t->name, ==, u->name);
+    if (!t->is_buffer) continue;
+    for (size_t j = 0; j < t->n; j++)
+      t->w[j] = u->w[j] = g_str_has_suffix(t->name, "running_var") ? (float)(0.5 + tu_uniform(&rng))
+                                                                    : (float)(tu_uniform(&rng) - 0.5);
+  }
+  hy_net_fold_bn(infer);
+  size_t in = (size_t)cfg.in_h * cfg.in_w;
+  tu_fill(&rng, train->input, in, -2, 2);
+  memcpy(infer->input, train->input, in * sizeof(float));
+  hy_run ri = {pool, infer->plan.scratch, HY_BN_RUNNING}, rt = {pool, train->plan.scratch, HY_BN_RUNNING};
+  hy_net_forward(infer, &ri);
+  hy_net_forward(train, &rt);
+  for (int i = 0; i < 3; i++) {
+    size_t n = (size_t)cfg.landmarks * infer->out_h[i] * infer->out_w[i];
+    tu_assert_close("inference-plan output", infer->out[i], train->out[i], n, 1e-5, 1e-4);
+  }
+  g_assert_cmpuint(infer->plan.acts.capacity + infer->plan.transient.capacity, <,
+                   train->plan.acts.capacity / 2);
+  hy_net_free(infer);
+  hy_net_free(train);
+  hy_pool_destroy(pool);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/net/configs", test_named_configs);
   g_test_add_func("/net/small-parameter-count", test_small_parameter_count);
+  g_test_add_func("/net/inference-plan", test_inference_plan);
   g_test_add_func("/net/tiny-vs-pytorch", test_tiny);
   g_test_add_func("/net/small-vs-pytorch", test_small);
   g_test_add_func("/net/tiny-adamw-5-steps", test_tiny_adam);

@@ -10,12 +10,16 @@ void hy_arm_plan(hy_arm *m, hy_plan *p, const char *name, int N, int C, int H, i
   hy_conv_layer_plan(&m->shortcut, p, "shortcut", N, C, H, W, C, 3, 1, 1, 1, 1, 0);
   hy_conv_layer_plan(&m->conv1, p, "conv1", N, C, H, W, C, 3, 1, 1, 1, 1, 0);
   hy_bn_layer_plan(&m->bn1, p, "bn1", N, C, H * W);
+  hy_conv_bn_plan_fold(&m->conv1, p);
   hy_relu_layer_plan(&m->relu1, p, n);
   hy_conv_layer_plan(&m->conv2, p, "conv2", N, C, H, W, C, 3, 1, 2, 2, 1, 0);
   hy_bn_layer_plan(&m->bn2, p, "bn2", N, C, H * W);
+  hy_conv_bn_plan_fold(&m->conv2, p);
   hy_cbam_plan(&m->cbam, p, "cbam", N, C, H, W);
   hy_plan_pop(p);
+  hy_plan_keep(p, 1); /* the next stage and the neck read it */
   m->z = hy_plan_act(p, n, &m->dz);
+  hy_plan_keep(p, 0);
   m->dpre = hy_plan_dact(p, n);
 }
 
@@ -43,4 +47,9 @@ void hy_arm_backward(hy_arm *m, float *dx, const hy_run *r) {
   hy_bn_layer_backward(&m->bn1, m->conv1.dy, r);
   hy_conv_layer_backward(&m->conv1, dx, r);
   hy_conv_layer_backward(&m->shortcut, dx, r);
+}
+
+void hy_arm_fold_bn(hy_arm *m) {
+  hy_conv_bn_fold(&m->conv1, &m->bn1);
+  hy_conv_bn_fold(&m->conv2, &m->bn2);
 }

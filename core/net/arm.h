@@ -20,3 +20,5 @@ typedef struct hy_arm {
 void hy_arm_plan(hy_arm *m, hy_plan *p, const char *name, int N, int C, int H, int W);
 void hy_arm_forward(hy_arm *m, const float *x, const hy_run *r);
 void hy_arm_backward(hy_arm *m, float *dx, const hy_run *r);
+/* Inference: folds BN1 and BN2 into their convs (see hy_conv_bn_fold). */
+void hy_arm_fold_bn(hy_arm *m);

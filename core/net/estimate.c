@@ -11,7 +11,7 @@ double hy_net_memory_floor(const hy_net_config *c, int N) {
   int cin = 1;
   for (int s = 0; s < HY_STAGES; s++) {
     double hw = (double)hy_stage_h(c, s) * hy_stage_w(c, s), C = c->widths[s];
-    floats += n * C * hw;                        /* the stage's output */
+    if (s > 0) floats += n * C * hw;             /* the output the neck reads */
     floats += C * cin * 16.0;                    /* patch embedding 4×4 */
     floats += 2.0 * C * C * c->mlp_ratio[s];     /* the block's MLP */
     cin = c->widths[s];
@@ -24,7 +24,9 @@ double hy_net_memory_floor(const hy_net_config *c, int N) {
 static void walk(hy_net *net, hy_plan *p) {
   const hy_net_config *c = &net->cfg;
   int N = net->N;
+  hy_plan_keep(p, 1);
   net->input = hy_plan_act(p, (size_t)N * c->in_h * c->in_w, NULL);
+  hy_plan_keep(p, 0);
   int cin = 1, H = c->in_h, W = c->in_w, h[4], w[4];
   for (int s = 0; s < HY_STAGES; s++) {
     hy_stage_plan(&net->stages[s], p, c, s, N, cin, H, W);
@@ -56,7 +58,7 @@ hy_status hy_net_plan_shape(hy_plan *p, const hy_net_config *cfg, int N, hy_mode
   }
   p->cap_params = p->n_params;
   p->n_params = 0;
-  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts};
+  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) hy_arena_rewind(all[i]);
   p->measuring = 0;
   p->prefix[0] = 0;
@@ -67,7 +69,7 @@ hy_status hy_net_plan_shape(hy_plan *p, const hy_net_config *cfg, int N, hy_mode
 }
 
 size_t hy_plan_bytes(const hy_plan *p) {
-  const hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts};
+  const hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient};
   size_t total = 0;
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     total += all[i]->peak > all[i]->used ? all[i]->peak : all[i]->used;

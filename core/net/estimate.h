@@ -9,8 +9,8 @@
 #include "plan.h"
 
 /* A lower bound, from the configuration alone, of the bytes a network for N
- * images needs (its input, stage outputs, full-size heatmaps and the main
- * weights). Computed in double: safe for any config that passed
+ * images needs (its input, the stage outputs the neck reads, full-size
+ * heatmaps and the main weights). Computed in double: safe for any config that passed
  * hy_net_config_check, so it can refuse one before any planning walk. */
 double hy_net_memory_floor(const hy_net_config *cfg, int N);
 

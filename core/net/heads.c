@@ -3,12 +3,15 @@
 #include "concat.h"
 #include "resize.h"
 
+/* keep_out: the head's output is a network output (decoded after the pass). */
 static void head_plan(hy_head *h, hy_plan *p, const char *name, int N, int cin, int mid,
-                      int K, int H, int W) {
+                      int K, int H, int W, int keep_out) {
   hy_plan_push(p, "%s", name);
   hy_conv_layer_plan(&h->conv, p, "conv", N, cin, H, W, mid, 3, 1, 1, 1, 1, 1);
   hy_relu_layer_plan(&h->relu, p, (size_t)N * mid * H * W);
+  if (keep_out) hy_plan_keep(p, 1);
   hy_conv_layer_plan(&h->out, p, "out", N, mid, H, W, K, 1, 1, 0, 1, 1, 1);
+  if (keep_out) hy_plan_keep(p, 0);
   hy_plan_pop(p);
 }
 
@@ -27,19 +30,24 @@ static void head_backward(hy_head *h, float *dx, const hy_run *r) {
 void hy_heads_plan(hy_heads *h, hy_plan *p, const hy_net_config *cfg, int N) {
   int D = cfg->neck, E = cfg->img_width, K = cfg->landmarks;
   int H = cfg->in_h, W = cfg->in_w, H2 = H / 2, W2 = W / 2, H4 = H / 4, W4 = W / 4;
+  hy_plan_module(p);
   h->N = N, h->D = D, h->E = E, h->K = K, h->H = H, h->W = W;
-  head_plan(&h->h1, p, "head1", N, D, D, K, H4, W4);
+  head_plan(&h->h1, p, "head1", N, D, D, K, H4, W4, 1);
   hy_convt_layer_plan(&h->up, p, "up", N, D, H4, W4, D, 4, 2, 1, 0);
   hy_bn_layer_plan(&h->up_bn, p, "up_bn", N, D, H2 * W2);
+  hy_convt_bn_plan_fold(&h->up, p);
   hy_relu_layer_plan(&h->g, p, (size_t)N * D * H2 * W2);
-  head_plan(&h->h2, p, "head2", N, D, D, K, H2, W2);
+  head_plan(&h->h2, p, "head2", N, D, D, K, H2, W2, 1);
   h->sub = hy_plan_act(p, (size_t)N * H2 * W2, NULL);
   hy_conv_layer_plan(&h->img, p, "img", N, 1, H2, W2, E, 1, 1, 0, 1, 1, 0);
   hy_bn_layer_plan(&h->img_bn, p, "img_bn", N, E, H2 * W2);
+  hy_conv_bn_plan_fold(&h->img, p);
   hy_relu_layer_plan(&h->i, p, (size_t)N * E * H2 * W2);
   h->z = hy_plan_act(p, (size_t)N * (D + E + K) * H2 * W2, &h->dz);
-  head_plan(&h->h3, p, "head3", N, D + E + K, cfg->mid_width, K, H2, W2);
+  head_plan(&h->h3, p, "head3", N, D + E + K, cfg->mid_width, K, H2, W2, 0);
+  hy_plan_keep(p, 1);
   h->o3 = hy_plan_act(p, (size_t)N * K * H * W, &h->do3);
+  hy_plan_keep(p, 0);
   hy_plan_scratch(p, hy_resize_bilinear_scratch(W, p->threads));
 }
 
@@ -76,4 +84,9 @@ void hy_heads_backward(hy_heads *h, float *dP, const hy_run *r) {
   hy_bn_layer_backward(&h->up_bn, h->up.dy, r);
   hy_convt_layer_backward(&h->up, dP, r);
   head_backward(&h->h1, dP, r);
+}
+
+void hy_heads_fold_bn(hy_heads *h) {
+  hy_convt_bn_fold(&h->up, &h->up_bn);
+  hy_conv_bn_fold(&h->img, &h->img_bn);
 }

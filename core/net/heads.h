@@ -37,3 +37,5 @@ void hy_heads_plan(hy_heads *h, hy_plan *p, const hy_net_config *cfg, int N);
 void hy_heads_forward(hy_heads *h, const float *P, const float *image, const hy_run *r);
 /* Reads the gradients of O1 (h1.out.dy), O2 (h2.out.dy) and O3 (do3). */
 void hy_heads_backward(hy_heads *h, float *dP, const hy_run *r);
+/* Inference: folds up_bn and img_bn into their convs. */
+void hy_heads_fold_bn(hy_heads *h);

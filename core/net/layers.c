@@ -21,6 +21,7 @@ void hy_conv_layer_plan(hy_conv_layer *l, hy_plan *p, const char *name, int N,
   l->w = hy_plan_param(p, "weight", &l->gw, 4, cout, cin / groups, k, k);
   if (bias) l->b = hy_plan_param(p, "bias", &l->gb, 1, cout);
   hy_plan_pop(p);
+  l->pw = l->w, l->pb = l->b;
   l->y = hy_plan_act(p, (size_t)N * cout * l->Ho * l->Wo, &l->dy);
   hy_plan_scratch(p, hy_conv_scratch(cin, H, W, cout, k, k, stride, pad, pad, dil, groups));
 }
@@ -50,6 +51,7 @@ void hy_bn_layer_plan(hy_bn_layer *l, hy_plan *p, const char *name, int N, int C
 }
 
 void hy_bn_layer_forward(hy_bn_layer *l, const float *x, const hy_run *r) {
+  if (l->folded) return;
   l->x = x;
   if (r->bn == HY_BN_BATCH)
     hy_batchnorm_forward_train(l->y, l->mean, l->rstd, l->running_mean, l->running_var, x, l->w,
@@ -132,6 +134,7 @@ void hy_convt_layer_plan(hy_convt_layer *l, hy_plan *p, const char *name, int N,
   l->w = hy_plan_param(p, "weight", &l->gw, 4, cin, cout, k, k);
   if (bias) l->b = hy_plan_param(p, "bias", &l->gb, 1, cout);
   hy_plan_pop(p);
+  l->pw = l->w, l->pb = l->b;
   l->y = hy_plan_act(p, (size_t)N * cout * l->Ho * l->Wo, &l->dy);
   hy_plan_scratch(p, hy_conv_transpose_scratch(cin, H, W, cout, k, k, stride, pad, pad));
 }
@@ -145,4 +148,39 @@ void hy_convt_layer_forward(hy_convt_layer *l, const float *x, const hy_run *r) 
 void hy_convt_layer_backward(hy_convt_layer *l, float *dx, const hy_run *r) {
   hy_conv_transpose_backward(dx, l->gw, l->gb, l->dy, l->x, l->w, l->N, l->cin, l->H, l->W,
                              l->cout, l->k, l->k, l->stride, l->pad, l->pad, r->scratch, r->pool);
+}
+
+static void plan_fold(float **fw, float **fb, size_t nw, int cout, hy_plan *p) {
+  if (p->mode != HY_INFER) return;
+  hy_plan_keep(p, 1);
+  *fw = hy_plan_act(p, nw, NULL);
+  *fb = hy_plan_act(p, (size_t)cout, NULL);
+  hy_plan_keep(p, 0);
+}
+
+void hy_conv_bn_plan_fold(hy_conv_layer *c, hy_plan *p) {
+  plan_fold(&c->fw, &c->fb, (size_t)c->cout * (c->cin / c->groups) * c->k * c->k, c->cout, p);
+}
+
+void hy_convt_bn_plan_fold(hy_convt_layer *c, hy_plan *p) {
+  plan_fold(&c->fw, &c->fb, (size_t)c->cin * c->cout * c->k * c->k, c->cout, p);
+}
+
+static void fold(float **w, float **b, float *fw, float *fb, const float *pw, const float *pb,
+                 hy_bn_layer *bn, float **y_out, float *conv_y, int outer, int cout, int inner) {
+  if (!fw) return;
+  hy_batchnorm_fold(fw, fb, pw, pb, bn->running_mean, bn->running_var, bn->w, bn->b, outer, cout,
+                    inner, BN_EPS);
+  *w = fw, *b = fb;
+  bn->folded = 1;
+  *y_out = conv_y;
+}
+
+void hy_conv_bn_fold(hy_conv_layer *c, hy_bn_layer *bn) {
+  fold(&c->w, &c->b, c->fw, c->fb, c->pw, c->pb, bn, &bn->y, c->y, 1, c->cout,
+       (c->cin / c->groups) * c->k * c->k);
+}
+
+void hy_convt_bn_fold(hy_convt_layer *c, hy_bn_layer *bn) {
+  fold(&c->w, &c->b, c->fw, c->fb, c->pw, c->pb, bn, &bn->y, c->y, c->cin, c->cout, c->k * c->k);
 }

@@ -20,8 +20,11 @@ typedef struct hy_run {
 
 typedef struct hy_conv_layer {
   int N, cin, H, W, cout, k, stride, pad, dil, groups, Ho, Wo;
-  float *w, *gw; /* [cout][cin/groups][k][k] */
+  float *w, *gw; /* [cout][cin/groups][k][k]: what forward uses */
   float *b, *gb; /* [cout] or NULL */
+  float *pw, *pb; /* the parameters themselves (w, b point at folded copies
+                     once a following BatchNorm is folded in) */
+  float *fw, *fb; /* inference: room for the folded copies, or NULL */
   const float *x; /* borrowed: the last forward's input [N][cin][H][W] */
   float *y, *dy;  /* [N][cout][Ho][Wo] */
 } hy_conv_layer;
@@ -35,6 +38,7 @@ void hy_conv_layer_backward(hy_conv_layer *l, float *dx, const hy_run *r);
 
 typedef struct hy_bn_layer {
   int N, C, HW;
+  int folded;             /* inference: merged into the conv before it; y is its output */
   float *w, *gw, *b, *gb; /* [C] */
   float *running_mean, *running_var; /* [C] buffers */
   float *mean, *rstd;     /* [C] batch statistics saved for backward */
@@ -85,8 +89,10 @@ void hy_ln_layer_backward(hy_ln_layer *l, float *dx, const hy_run *r);
 /* Transposed convolution (groups 1), weight [cin][cout][k][k]. */
 typedef struct hy_convt_layer {
   int N, cin, H, W, cout, k, stride, pad, Ho, Wo;
-  float *w, *gw; /* [cin][cout][k][k] */
+  float *w, *gw; /* [cin][cout][k][k]: what forward uses */
   float *b, *gb; /* [cout] or NULL */
+  float *pw, *pb; /* the parameters (see hy_conv_layer) */
+  float *fw, *fb; /* inference: room for the folded copies */
   const float *x;
   float *y, *dy; /* [N][cout][Ho][Wo] */
 } hy_convt_layer;
@@ -95,3 +101,14 @@ void hy_convt_layer_plan(hy_convt_layer *l, hy_plan *p, const char *name, int N,
                          int H, int W, int cout, int k, int stride, int pad, int bias);
 void hy_convt_layer_forward(hy_convt_layer *l, const float *x, const hy_run *r);
 void hy_convt_layer_backward(hy_convt_layer *l, float *dx, const hy_run *r);
+
+/* BatchNorm folding for inference (research/c-dl-anchors §6.5): at plan time
+ * an inference plan reserves room for the conv's folded weights and bias;
+ * hy_*_bn_fold then computes them from the current parameters and running
+ * statistics (exact), points the conv at them and makes the BN a no-op whose
+ * output is the conv's. Call again after the parameters change. Training
+ * plans reserve nothing and folding does nothing. */
+void hy_conv_bn_plan_fold(hy_conv_layer *c, hy_plan *p);
+void hy_conv_bn_fold(hy_conv_layer *c, hy_bn_layer *bn);
+void hy_convt_bn_plan_fold(hy_convt_layer *c, hy_plan *p);
+void hy_convt_bn_fold(hy_convt_layer *c, hy_bn_layer *bn);

@@ -7,6 +7,7 @@
 
 void hy_neck_plan(hy_neck *n, hy_plan *p, const hy_net_config *cfg, int N, const int *h,
                   const int *w) {
+  hy_plan_module(p);
   n->N = N;
   n->D = cfg->neck;
   for (int j = 0; j < 4; j++) {
@@ -17,7 +18,9 @@ void hy_neck_plan(hy_neck *n, hy_plan *p, const hy_net_config *cfg, int N, const
   }
   /* the upsampled map of the finest top-down step is the largest */
   hy_plan_scratch(p, (size_t)N * n->D * h[0] * w[0]);
+  hy_plan_keep(p, 1); /* P: the heads read it */
   hy_conv_layer_plan(&n->smooth, p, "smooth", N, n->D, h[0], w[0], n->D, 3, 1, 1, 1, 1, 1);
+  hy_plan_keep(p, 0);
 }
 
 void hy_neck_forward(hy_neck *n, const float *const feats[4], const hy_run *r) {

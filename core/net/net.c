@@ -11,7 +11,9 @@
 static void walk(hy_net *net, hy_plan *p) {
   const hy_net_config *c = &net->cfg;
   int N = net->N;
+  hy_plan_keep(p, 1); /* the heads read the image again at the end */
   net->input = hy_plan_act(p, (size_t)N * c->in_h * c->in_w, NULL);
+  hy_plan_keep(p, 0);
   int cin = 1, H = c->in_h, W = c->in_w, h[4], w[4];
   for (int s = 0; s < HY_STAGES; s++) {
     hy_stage_plan(&net->stages[s], p, c, s, N, cin, H, W);
@@ -112,6 +114,12 @@ void hy_net_init_seeded(hy_net *net, uint64_t seed) {
     float bound = (float)(1.0 / sqrt((double)fan_in));
     for (size_t j = 0; j < t->n; j++) t->w[j] *= bound;
   }
+}
+
+void hy_net_fold_bn(hy_net *net) {
+  if (net->plan.mode != HY_INFER) return;
+  for (int s = 0; s < HY_STAGES; s++) hy_arm_fold_bn(&net->stages[s].arm);
+  hy_heads_fold_bn(&net->heads);
 }
 
 void hy_net_forward(hy_net *net, const hy_run *r) {

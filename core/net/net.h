@@ -35,6 +35,11 @@ void hy_net_init_seeded(hy_net *net, uint64_t seed);
 /* n floats in [-1, 1), a function of (seed, name, index) only. */
 void hy_param_uniform(float *out, size_t n, uint64_t seed, const char *name);
 
+/* Inference plans: folds every BatchNorm into the conv before it, from the
+ * current parameters; call after loading or changing them. Training plans:
+ * nothing to do. The parameters themselves are untouched (what is saved). */
+void hy_net_fold_bn(hy_net *net);
+
 void hy_net_forward(hy_net *net, const hy_run *r);
 /* Zeroes parameter and activation gradients (once per step). */
 void hy_net_zero_grad(hy_net *net);

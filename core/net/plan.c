@@ -15,6 +15,8 @@ void hy_plan_init(hy_plan *p, hy_mode mode, int threads) {
   hy_arena_init_packed(&p->buffers);
   hy_arena_init(&p->acts);
   hy_arena_init(&p->dacts);
+  hy_arena_init(&p->transient);
+  p->transient.reused = 1;
   hy_arena_init(&p->scratch_arena);
 }
 
@@ -25,7 +27,9 @@ hy_status hy_plan_commit(hy_plan *p, hy_error *err) {
   p->cap_params = p->n_params;
   p->n_params = 0;
   hy_arena_floats(&p->scratch_arena, p->scratch_floats);
-  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->scratch_arena};
+  hy_arena_rewind(&p->transient);
+  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient,
+                     &p->scratch_arena};
   for (size_t i = 0; i < sizeof all / sizeof all[0] && st == HY_OK; i++) st = hy_arena_commit(all[i], err);
   if (st != HY_OK) return st;
   p->scratch = hy_arena_floats(&p->scratch_arena, p->scratch_floats);
@@ -50,6 +54,7 @@ void hy_plan_free(hy_plan *p) {
   hy_arena_free(&p->buffers);
   hy_arena_free(&p->acts);
   hy_arena_free(&p->dacts);
+  hy_arena_free(&p->transient);
   hy_arena_free(&p->scratch_arena);
   free(p->table);
   memset(p, 0, sizeof *p);
@@ -118,8 +123,15 @@ float *hy_plan_buffer(hy_plan *p, const char *name, int ndim, ...) {
   return w;
 }
 
+void hy_plan_module(hy_plan *p) {
+  if (p->mode == HY_INFER) hy_arena_rewind(&p->transient);
+}
+
+void hy_plan_keep(hy_plan *p, int on) { p->keep += on ? 1 : -1; }
+
 float *hy_plan_act(hy_plan *p, size_t n, float **dact) {
-  float *a = hy_arena_floats(&p->acts, n);
+  int transient = p->mode == HY_INFER && p->keep <= 0;
+  float *a = hy_arena_floats(transient ? &p->transient : &p->acts, n);
   if (dact) *dact = hy_plan_dact(p, n);
   return a;
 }

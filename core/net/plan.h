@@ -5,9 +5,15 @@
  *
  * Categories: params (trainable, packed: one flat array for the optimiser),
  * grads (same layout as params; training only), buffers (BatchNorm running
- * statistics: saved, not trained), acts (forward values kept for backward or
- * for the next op), dacts (their gradients; training only) and one shared
- * scratch buffer sized to the largest op's need. */
+ * statistics: saved, not trained), acts (forward values), dacts (their
+ * gradients; training only) and one shared scratch buffer sized to the
+ * largest op's need.
+ *
+ * Liveness: training keeps every activation for the backward pass. In
+ * inference a module's inner activations die when the module ends, so each
+ * module (hy_plan_module) reuses one transient arena from its start; only
+ * values marked kept (hy_plan_keep: stage outputs the neck reads, P, the
+ * heads, folded weights) live in the acts arena. */
 #pragma once
 
 #include <stddef.h>
@@ -34,6 +40,8 @@ typedef struct hy_plan {
   int threads;      /* of the pool the network will run on (scratch sizes) */
   int measuring;
   hy_arena params, grads, buffers, acts, dacts;
+  hy_arena transient; /* inference: inner activations of the current module */
+  int keep;           /* > 0: hy_plan_act allocates kept values */
   size_t scratch_floats;
   float *scratch;   /* borrowed: the scratch arena's one buffer */
   hy_arena scratch_arena;
@@ -59,6 +67,13 @@ void hy_plan_pop(hy_plan *p);
 float *hy_plan_param(hy_plan *p, const char *name, float **grad, int ndim, ...);
 /* A saved, untrained tensor (BatchNorm running mean/var). */
 float *hy_plan_buffer(hy_plan *p, const char *name, int ndim, ...);
+/* A module starts: in inference its inner activations reuse the transient
+ * arena from the beginning. */
+void hy_plan_module(hy_plan *p);
+/* Between hy_plan_keep(p, 1) and hy_plan_keep(p, 0), activations outlive
+ * their module. */
+void hy_plan_keep(hy_plan *p, int on);
+
 /* n floats of activation; with dact, also its gradient (training only). */
 float *hy_plan_act(hy_plan *p, size_t n, float **dact);
 /* An activation gradient with no activation (training only, else NULL). */

@@ -3,6 +3,7 @@
 void hy_stage_plan(hy_stage *st, hy_plan *p, const hy_net_config *cfg, int s, int N,
                    int cin, int H, int W) {
   int C = cfg->widths[s];
+  hy_plan_module(p);
   hy_plan_push(p, "stages.%d", s);
   hy_conv_layer_plan(&st->embed, p, "embed", N, cin, H, W, C, 4, 2, 1, 1, 1, 1);
   int h = st->embed.Ho, w = st->embed.Wo;

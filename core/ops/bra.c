@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "linear.h"
-#include "softmax.h"
 #include "vecmath.h"
 
 /* LePE kernels keep K row pointers on the stack. */
@@ -14,6 +13,14 @@
 #define LEPE_BANDS 8
 
 static size_t al16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* GCC vector extensions for the hot kernels: GCC's own vectoriser turns
+ * these channel-blocked loops into lane gathers. A vector times a scalar
+ * broadcasts the scalar. LD8/ST8: unaligned, aliasing float data. */
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define LD8(p) (*(const v8u *)(p))
+#define ST8(p, v) (*(v8u *)(p) = (v))
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -55,7 +62,7 @@ static float *take(bump *b, size_t n) {
 }
 
 typedef struct cache_parts {
-  float *qkv, *kvp, *prob, *opre;
+  float *qkv, *kvp, *stat, *opre;
   int32_t *idx;
   size_t size;
 } cache_parts;
@@ -66,7 +73,7 @@ static cache_parts cache_layout(float *base, geo g) {
   size_t nr = (size_t)g.N * g.R;
   c.qkv = take(&b, nr * g.T * 3 * g.C);
   c.kvp = take(&b, nr * g.P * 2 * g.C);
-  c.prob = take(&b, nr * g.M * g.T * g.L);
+  c.stat = take(&b, nr * g.M * g.T * 2);
   c.opre = take(&b, nr * g.T * g.C);
   c.idx = (int32_t *)take(&b, nr * g.K);
   c.size = b.used;
@@ -91,8 +98,8 @@ typedef struct scratch_parts {
   float *dqkv;  /* [N][R][T][3C] backward */
   float *dkvg;  /* [N][R][L][2C] backward: d gathered k | v per query region */
   float *G;     /* [threads][L][2C] gathered k | v */
-  float *Xt;    /* [threads][C][L] gathered k (forward) or v, transposed */
-  float *dP;    /* [threads][2][T][L] backward: d probabilities, d logits */
+  float *Xt;    /* [threads][2][C][L] gathered k and v, transposed */
+  float *Pb;    /* [threads][2][T][L] probabilities, d probabilities */
   float *acc;   /* [threads][P][2C] backward: d pooled k | v of one region */
   size_t size;
 } scratch_parts;
@@ -104,7 +111,8 @@ static scratch_parts scratch_layout(float *base, geo g, int nt) {
   bump b = {base, 0};
   s.lepe = take(&b, hy_bra_lepe_scratch_size(g.N, g.S, g.rh, g.rw, g.C, 5, nt));
   s.G = take(&b, (size_t)nt * g.L * 2 * g.C);
-  s.Xt = take(&b, (size_t)nt * g.C * g.L);
+  s.Xt = take(&b, (size_t)nt * 2 * g.C * g.L);
+  s.Pb = take(&b, (size_t)nt * 2 * g.T * g.L);
   size_t shared = b.used;
 
   s.stats = take(&b, (size_t)g.N * g.R * 2 * g.C);
@@ -117,7 +125,6 @@ static scratch_parts scratch_layout(float *base, geo g, int nt) {
   s.dopre = take(&b, nrt * g.C);
   s.dqkv = take(&b, nrt * 3 * g.C);
   s.dkvg = take(&b, (size_t)g.N * g.R * g.L * 2 * g.C);
-  s.dP = take(&b, (size_t)nt * 2 * g.T * g.L);
   s.acc = take(&b, (size_t)nt * g.P * 2 * g.C);
   s.size = b.used > fwd ? b.used : fwd;
   return s;
@@ -268,17 +275,13 @@ HY_HOT static void lepe_rowacc(float *restrict acc, const float *const *rows,
     if (K == 5 && C % 8 == 0) {
       /* 8 channels at a time, the row's 5 taps held in registers */
       for (int c = 0; c < C; c += 8) {
-        float w0[8], w1[8], w2[8], w3[8], w4[8];
-        for (int j = 0; j < 8; j++) {
-          w0[j] = w[c + j], w1[j] = w[C + c + j], w2[j] = w[2 * C + c + j];
-          w3[j] = w[3 * C + c + j], w4[j] = w[4 * C + c + j];
-        }
+        v8 w0 = LD8(w + c), w1 = LD8(w + C + c), w2 = LD8(w + 2 * C + c),
+           w3 = LD8(w + 3 * C + c), w4 = LD8(w + 4 * C + c);
         for (int x = 0; x < n; x++) {
           const float *i0 = in + (size_t)x * C + c;
           float *a = acc + (size_t)x * C + c;
-          for (int j = 0; j < 8; j++)
-            a[j] += i0[j] * w0[j] + i0[C + j] * w1[j] + i0[2 * C + j] * w2[j] +
-                    i0[3 * C + j] * w3[j] + i0[4 * C + j] * w4[j];
+          ST8(a, LD8(a) + (LD8(i0) * w0 + LD8(i0 + C) * w1 + LD8(i0 + 2 * C) * w2 +
+                           LD8(i0 + 3 * C) * w3 + LD8(i0 + 4 * C) * w4));
         }
       }
     } else {
@@ -305,14 +308,17 @@ HY_HOT static void lepe_rowdw(float *restrict part, const float *restrict g,
     float *pk = part + (size_t)ky * K * C;
     if (K == 5 && C % 8 == 0) {
       for (int c = 0; c < C; c += 8) {
-        float a[5][8] = {{0}};
+        v8 a0 = (v8){0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0;
         for (int x = 0; x < n; x++) {
-          const float *gx = g + (size_t)x * C + c, *i0 = in + (size_t)x * C + c;
-          for (int kx = 0; kx < 5; kx++)
-            for (int j = 0; j < 8; j++) a[kx][j] += gx[j] * i0[kx * C + j];
+          const float *i0 = in + (size_t)x * C + c;
+          v8 gx = LD8(g + (size_t)x * C + c);
+          a0 += gx * LD8(i0), a1 += gx * LD8(i0 + C), a2 += gx * LD8(i0 + 2 * C);
+          a3 += gx * LD8(i0 + 3 * C), a4 += gx * LD8(i0 + 4 * C);
         }
-        for (int kx = 0; kx < 5; kx++)
-          for (int j = 0; j < 8; j++) pk[kx * C + c + j] += a[kx][j];
+        ST8(pk + c, LD8(pk + c) + a0), ST8(pk + C + c, LD8(pk + C + c) + a1);
+        ST8(pk + 2 * C + c, LD8(pk + 2 * C + c) + a2);
+        ST8(pk + 3 * C + c, LD8(pk + 3 * C + c) + a3);
+        ST8(pk + 4 * C + c, LD8(pk + 4 * C + c) + a4);
       }
     } else {
       for (int x = 0; x < n; x++)
@@ -554,13 +560,13 @@ HY_HOT static void mm_abt(float *restrict S, const float *restrict A, int lda,
     float *s = S + (size_t)i * L;
     int l = 0;
     for (; l + 16 <= L; l += 16) {
-      float acc[16] = {0};
+      v8 acc0 = (v8){0}, acc1 = acc0;
       for (int c = 0; c < dh; c++) {
         float ac = a[c] * scale;
         const float *b = Bt + (size_t)c * L + l;
-        for (int j = 0; j < 16; j++) acc[j] += ac * b[j];
+        acc0 += ac * LD8(b), acc1 += ac * LD8(b + 8);
       }
-      for (int j = 0; j < 16; j++) s[l + j] = acc[j];
+      ST8(s + l, acc0), ST8(s + l + 8, acc1);
     }
     for (; l < L; l++) {
       float acc = 0.0f;
@@ -579,14 +585,17 @@ HY_HOT static void mm_pv(float *restrict O, int ldo, const float *restrict P,
     float *o = O + (size_t)i * ldo;
     int c = 0;
     for (; c + 8 <= dh; c += 8) {
-      float a[4][8] = {{0}};
+      v8 a0 = (v8){0}, a1 = a0, a2 = a0, a3 = a0;
+      const float *v = V + c;
       int l = 0;
-      for (; l + 4 <= L; l += 4)
-        for (int u = 0; u < 4; u++)
-          for (int j = 0; j < 8; j++) a[u][j] += p[l + u] * V[(size_t)(l + u) * ldv + c + j];
-      for (; l < L; l++)
-        for (int j = 0; j < 8; j++) a[0][j] += p[l] * V[(size_t)l * ldv + c + j];
-      for (int j = 0; j < 8; j++) o[c + j] = scale * ((a[0][j] + a[1][j]) + (a[2][j] + a[3][j]));
+      for (; l + 4 <= L; l += 4) {
+        a0 += p[l] * LD8(v + (size_t)l * ldv);
+        a1 += p[l + 1] * LD8(v + (size_t)(l + 1) * ldv);
+        a2 += p[l + 2] * LD8(v + (size_t)(l + 2) * ldv);
+        a3 += p[l + 3] * LD8(v + (size_t)(l + 3) * ldv);
+      }
+      for (; l < L; l++) a0 += p[l] * LD8(v + (size_t)l * ldv);
+      ST8(o + c, scale * ((a0 + a1) + (a2 + a3)));
     }
     for (; c < dh; c++) {
       float acc = 0.0f;
@@ -602,23 +611,71 @@ HY_HOT static void mm_ptb(float *restrict D, int ldd, const float *restrict P,
                           float scale) {
   for (int l = 0; l < L; l++) {
     float *d = D + (size_t)l * ldd;
+    const float *p = P + l;
     int c = 0;
     for (; c + 8 <= dh; c += 8) {
-      float a[4][8] = {{0}};
+      v8 a0 = (v8){0}, a1 = a0, a2 = a0, a3 = a0;
+      const float *b = B + c;
       int i = 0;
-      for (; i + 4 <= T; i += 4)
-        for (int u = 0; u < 4; u++)
-          for (int j = 0; j < 8; j++)
-            a[u][j] += P[(size_t)(i + u) * L + l] * B[(size_t)(i + u) * ldb + c + j];
-      for (; i < T; i++)
-        for (int j = 0; j < 8; j++) a[0][j] += P[(size_t)i * L + l] * B[(size_t)i * ldb + c + j];
-      for (int j = 0; j < 8; j++) d[c + j] = scale * ((a[0][j] + a[1][j]) + (a[2][j] + a[3][j]));
+      for (; i + 4 <= T; i += 4) {
+        a0 += p[(size_t)i * L] * LD8(b + (size_t)i * ldb);
+        a1 += p[(size_t)(i + 1) * L] * LD8(b + (size_t)(i + 1) * ldb);
+        a2 += p[(size_t)(i + 2) * L] * LD8(b + (size_t)(i + 2) * ldb);
+        a3 += p[(size_t)(i + 3) * L] * LD8(b + (size_t)(i + 3) * ldb);
+      }
+      for (; i < T; i++) a0 += p[(size_t)i * L] * LD8(b + (size_t)i * ldb);
+      ST8(d + c, scale * ((a0 + a1) + (a2 + a3)));
     }
     for (; c < dh; c++) {
       float acc = 0.0f;
-      for (int i = 0; i < T; i++) acc += P[(size_t)i * L + l] * B[(size_t)i * ldb + c];
+      for (int i = 0; i < T; i++) acc += p[(size_t)i * L] * B[(size_t)i * ldb + c];
       d[c] = scale * acc;
     }
+  }
+}
+
+/* Row softmax in place that keeps each row's max and 1/sum, so backward
+ * can replay exactly the same probabilities from recomputed logits instead
+ * of keeping T x L of them per head in memory. */
+HY_HOT static void softmax_keep(float *s, float *stat, int T, int L) {
+  for (int i = 0; i < T; i++) {
+    float *x = s + (size_t)i * L;
+    float mx[8];
+    for (int j = 0; j < 8; j++) mx[j] = x[0];
+    int l = 0;
+    for (; l + 8 <= L; l += 8)
+      for (int j = 0; j < 8; j++) mx[j] = x[l + j] > mx[j] ? x[l + j] : mx[j];
+    for (; l < L; l++) mx[0] = x[l] > mx[0] ? x[l] : mx[0];
+    float m = mx[0];
+    for (int j = 1; j < 8; j++) m = mx[j] > m ? mx[j] : m;
+    for (l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
+    float inv = 1.0f / hy_vsum(x, L);
+    for (l = 0; l < L; l++) x[l] *= inv;
+    stat[2 * i] = m;
+    stat[2 * i + 1] = inv;
+  }
+}
+
+/* dp <- p * (dp - sum(p * dp)) per row: softmax backward, in place. */
+HY_HOT static void softmax_grad(float *dp, const float *p, int T, int L) {
+  for (int i = 0; i < T; i++) {
+    float *g = dp + (size_t)i * L;
+    const float *q = p + (size_t)i * L;
+    float acc[8] = {0};
+    int l = 0;
+    for (; l + 8 <= L; l += 8)
+      for (int j = 0; j < 8; j++) acc[j] += g[l + j] * q[l + j];
+    for (; l < L; l++) acc[l & 7] += g[l] * q[l];
+    float dot = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (l = 0; l < L; l++) g[l] = q[l] * (g[l] - dot);
+  }
+}
+
+HY_HOT static void softmax_replay(float *s, const float *stat, int T, int L) {
+  for (int i = 0; i < T; i++) {
+    float *x = s + (size_t)i * L, m = stat[2 * i], inv = stat[2 * i + 1];
+    for (int l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
+    for (int l = 0; l < L; l++) x[l] *= inv;
   }
 }
 
@@ -634,14 +691,14 @@ static void attn_fwd_task(void *ctx, int task, int thread) {
   geo g = j->g;
   int C = g.C, T = g.T, L = g.L, dh = g.dh;
   const float *G = gather(j, task, thread);
-  float *Kt = j->s.Xt + (size_t)thread * C * L;
+  float *Kt = j->s.Xt + (size_t)thread * 2 * C * L;
+  float *Pm = j->s.Pb + (size_t)thread * 2 * T * L;
   transpose_kv(Kt, G, 0, L, C);
   const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
   float *O = j->c.opre + (size_t)task * T * C;
   for (int h = 0; h < g.M; h++) {
-    float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
     mm_abt(Pm, Q + h * dh, 3 * C, Kt + (size_t)h * dh * L, T, L, dh, g.scale);
-    hy_softmax_forward(Pm, Pm, T, L, NULL);
+    softmax_keep(Pm, j->c.stat + ((size_t)task * g.M + h) * T * 2, T, L);
     mm_pv(O + h * dh, C, Pm, G + C + h * dh, 2 * C, T, L, dh, 1.0f);
   }
 }
@@ -678,23 +735,25 @@ static void attn_bwd_task(void *ctx, int task, int thread) {
   geo g = j->g;
   int C = g.C, T = g.T, L = g.L, dh = g.dh;
   const float *G = gather(j, task, thread);
-  float *Vt = j->s.Xt + (size_t)thread * C * L;
+  float *Kt = j->s.Xt + (size_t)thread * 2 * C * L, *Vt = Kt + (size_t)C * L;
+  float *Pm = j->s.Pb + (size_t)thread * 2 * T * L, *dP = Pm + (size_t)T * L;
+  transpose_kv(Kt, G, 0, L, C);
   transpose_kv(Vt, G, C, L, C);
   const float *Q = j->c.qkv + (size_t)task * T * 3 * C;
   const float *dO = j->s.dopre + (size_t)task * T * C;
   float *dQ = j->s.dqkv + (size_t)task * T * 3 * C;
   float *dG = j->s.dkvg + (size_t)task * L * 2 * C;
-  float *dP = j->s.dP + (size_t)thread * 2 * T * L, *dS = dP + (size_t)T * L;
   for (int h = 0; h < g.M; h++) {
-    const float *Pm = j->c.prob + ((size_t)task * g.M + h) * T * L;
     const float *gO = dO + h * dh;
-    mm_abt(dP, gO, C, Vt + (size_t)h * dh * L, T, L, dh, 1.0f);
-    memset(dS, 0, (size_t)T * L * sizeof *dS);
-    hy_softmax_backward(dS, dP, Pm, T, L, NULL);
-    /* logits = scale * q.k: dq = scale * dS.k, dk = scale * dS^T.q, dv = P^T.dO */
-    mm_pv(dQ + h * dh, 3 * C, dS, G + h * dh, 2 * C, T, L, dh, g.scale);
-    mm_ptb(dG + h * dh, 2 * C, dS, Q + h * dh, 3 * C, T, L, dh, g.scale);
+    mm_abt(Pm, Q + h * dh, 3 * C, Kt + (size_t)h * dh * L, T, L, dh, g.scale);
+    softmax_replay(Pm, j->c.stat + ((size_t)task * g.M + h) * T * 2, T, L);
+    /* dv = P^T.dO; then dP -> d logits; logits = scale * q.k, so
+     * dq = scale * dS.k and dk = scale * dS^T.q */
     mm_ptb(dG + C + h * dh, 2 * C, Pm, gO, C, T, L, dh, 1.0f);
+    mm_abt(dP, gO, C, Vt + (size_t)h * dh * L, T, L, dh, 1.0f);
+    softmax_grad(dP, Pm, T, L);
+    mm_pv(dQ + h * dh, 3 * C, dP, G + h * dh, 2 * C, T, L, dh, g.scale);
+    mm_ptb(dG + h * dh, 2 * C, dP, Q + h * dh, 3 * C, T, L, dh, g.scale);
   }
 }
 

@@ -27,7 +27,9 @@
  * each part 64-byte aligned if the cache is):
  *   qkv   [N][S*S][rh*rw][3C]         q | k | v of every padded token
  *   kvp   [N][S*S][pool^2][2C]        pooled k | v of every region
- *   prob  [N][S*S][heads][rh*rw][L]   attention probabilities
+ *   stat  [N][S*S][heads][rh*rw][2]   each attention row's max logit and
+ *                                     1/sum of exp (backward recomputes
+ *                                     the logits and replays the softmax)
  *   opre  [N][S*S][rh*rw][C]          attention output + LePE (proj input)
  *   idx   [N][S*S][topk] int32        routed key regions (hy_bra_cache_idx)
  * Backward also reads x again (the padded input is not cached).

@@ -55,8 +55,9 @@ static float edge_pixel(float acc, const float *x, const float *w, int H, int W,
   return acc;
 }
 
-/* y (+)= depthwise conv of one plane. With K and S compile-time constants the
- * tap loops unroll and the column loop vectorises. */
+/* y (+)= depthwise conv of one plane: per output row and kernel row, one
+ * pass of 8-wide vectors over the interior columns with the K taps unrolled
+ * (K, S compile-time constants), the edge columns peeled. */
 ALWAYS_INLINE void plane_t(float *restrict y, const float *restrict x,
                            const float *restrict w, float bias, int init, int H,
                            int W, int Ho, int Wo, int K, int S, int P) {

@@ -8,8 +8,11 @@
  * kernel row, one vectorisable loop over the columns where every tap is
  * inside the image, the few edge columns peeled. k = 3, 5, 7 with stride 1
  * or 2 have unrolled kernels; other k and strides take a generic loop.
- * Forward splits N*C planes over `pool`; backward splits channels (each task
- * owns dw[c], so no reduction races). No scratch; nothing saved for backward.
+ * Backward: dx by the same kernel with the flipped filter (stride 1) or a
+ * per-tap scatter (stride > 1); dw[c][ky][kx] as 8-lane dot products of dy
+ * with the shifted x. Forward splits N*C planes over `pool`; backward splits
+ * channels (each task owns dw[c], so no reduction races). No scratch; nothing
+ * saved for backward. The hot kernels have target_clones("avx2", "default").
  *
  * Constraints (unchecked): N, C, H, W, k, stride >= 1, pad >= 0,
  * Hout = (H + 2*pad - k)/stride + 1 >= 1 (same for W). */

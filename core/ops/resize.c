@@ -139,8 +139,8 @@ size_t hy_resize_bilinear_scratch(int OW, int n_threads) {
 /* Fills the column taps; returns whether they follow the x2 stencil: for
  * OW = 2W (H3's upsampling) the interior outputs 2k-1 and 2k both read
  * inputs k-1 and k, so the horizontal pass needs no gathers. Only the taps'
- * positions are assumed; the weights still come from the table, so both
- * paths give the same values. */
+ * positions are assumed; the weights still come from the table (copied
+ * split by output parity, so the vector loops load them without shuffles). */
 static int column_taps(float *scratch, int W, int OW) {
   int32_t *i0 = (int32_t *)scratch, *i1 = i0 + OW;
   float *l0 = scratch + 2 * (size_t)OW, *l1 = l0 + OW;
@@ -165,20 +165,11 @@ static int column_taps(float *scratch, int W, int OW) {
   return x2;
 }
 
-static HY_HOT void hinterp(float *out, const float *x, const float *scratch,
-                           int OW, int x2) {
+/* one input row interpolated horizontally, by the column taps */
+static void hinterp(float *out, const float *x, const float *scratch, int OW) {
   const int32_t *i0 = (const int32_t *)scratch, *i1 = i0 + OW;
   const float *l0 = scratch + 2 * (size_t)OW, *l1 = l0 + OW;
-  if (!x2) {
-    for (int o = 0; o < OW; o++) out[o] = l0[o] * x[i0[o]] + l1[o] * x[i1[o]];
-    return;
-  }
-  for (int k = 1; k < OW / 2; k++) {
-    float a = x[k - 1], b = x[k];
-    out[2 * k - 1] = l0[2 * k - 1] * a + l1[2 * k - 1] * b;
-    out[2 * k] = l0[2 * k] * a + l1[2 * k] * b;
-  }
-  for (int o = 0; o < OW; o += OW - 1) out[o] = l0[o] * x[i0[o]] + l1[o] * x[i1[o]];
+  for (int o = 0; o < OW; o++) out[o] = l0[o] * x[i0[o]] + l1[o] * x[i1[o]];
 }
 
 static HY_HOT void vblend(float *restrict y, const float *restrict a, float wa,
@@ -217,7 +208,7 @@ static const float *cached_row(row_cache *rc, int r, int keep, const rs_ctx *c,
   for (int k = 0; k < 2; k++)
     if (rc->tag[k] == r) return rc->buf[k];
   int k = rc->tag[0] == keep ? 1 : 0;
-  hinterp(rc->buf[k], x + (size_t)r * c->W, c->scratch, c->OW, c->x2);
+  hinterp(rc->buf[k], x + (size_t)r * c->W, c->scratch, c->OW);
   rc->tag[k] = r;
   return rc->buf[k];
 }
@@ -253,7 +244,8 @@ void hy_resize_bilinear_forward(float *y, const float *x, int N, int C, int H,
   hy_pool_run(pool, N * C * c.bands, bilinear_fwd_task, &c);
 }
 
-/* g (=, or += when acc) the weighted sum of up to 4 rows, in one pass */
+/* g (=, or += when acc) the weighted sum of 1 to 4 rows, in one pass;
+ * missing rows repeat row 0 with weight 0 */
 static HY_HOT void blend_rows(float *restrict g, int acc,
                               const float *const *rows, const float *w,
                               int count, int n) {
@@ -283,10 +275,12 @@ static HY_HOT void hscatter(float *dx, const float *g, const float *scratch,
     return;
   }
   int W = OW / 2;
+  const float *odd0 = scratch + 4 * (size_t)OW, *even0 = odd0 + W;
+  const float *odd1 = even0 + W, *even1 = odd1 + W;
   dx[0] += l0[1] * g[1] + l0[2] * g[2];
   for (int j = 1; j < W - 1; j++)
-    dx[j] += (l0[2 * j + 1] * g[2 * j + 1] + l0[2 * j + 2] * g[2 * j + 2]) +
-             (l1[2 * j - 1] * g[2 * j - 1] + l1[2 * j] * g[2 * j]);
+    dx[j] += (odd0[j + 1] * g[2 * j + 1] + even0[j + 1] * g[2 * j + 2]) +
+             (odd1[j] * g[2 * j - 1] + even1[j] * g[2 * j]);
   dx[W - 1] += l1[2 * W - 3] * g[2 * W - 3] + l1[2 * W - 2] * g[2 * W - 2];
   for (int o = 0; o < OW; o += OW - 1) {
     dx[i0[o]] += l0[o] * g[o];
@@ -296,8 +290,8 @@ static HY_HOT void hscatter(float *dx, const float *g, const float *scratch,
 
 /* A task owns a band of input rows r. The output rows reading r (as i0 or
  * i1) are contiguous since both taps grow with oy; their gradient rows are
- * blended vertically into one row (4 rows per pass: 4 for x2), which is then
- * scattered horizontally. */
+ * blended vertically into one row (up to 4 rows per pass; x2 has 4), which
+ * is then scattered horizontally. */
 static void bilinear_bwd_task(void *p, int t, int thread) {
   const rs_ctx *c = p;
   int plane = t / c->bands, r0 = t % c->bands * c->rows;
@@ -311,7 +305,7 @@ static void bilinear_bwd_task(void *p, int t, int thread) {
     int used = 0, count = 0;
     const float *rows[4];
     float w[4];
-    for (int oy = lo; oy <= c->OH; oy++) {
+    for (int oy = lo; oy <= c->OH; oy++) { /* oy == OH: a sentinel that flushes */
       taps v = oy < c->OH ? lin_taps(oy, c->H, c->OH) : (taps){r + 1, 0, 0, 0};
       if (count == 4 || (v.i0 > r && count)) {
         blend_rows(g, used, rows, w, count, c->OW);

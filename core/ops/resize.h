@@ -14,7 +14,8 @@
  *   real = (float)(in - 1) / (out - 1) * o   (0 when out == 1),
  *   i0 = (int)real, i1 = min(i0 + 1, in - 1), l1 = real - i0, l0 = 1 - l1,
  * and in == out is the identity; the two axes are separable (rows of
- * horizontally interpolated values, blended vertically), as in PyTorch.
+ * horizontally interpolated values, blended vertically, as in PyTorch; the
+ * fast path for OW = 2W blends vertically first, so its last bits differ).
  * E.g. 2x2 -> 4x4 gives rows [1, 1.333, 1.667, 2] for an input row [1, 2].
  *
  * Backward accumulates (+=) into dx: each output's gradient is scattered to

@@ -1,0 +1,387 @@
+/* `hyatt predict IMAGE… --model M [--out DIR] [--overlay] [--max-size PX]
+ *  [--threads N]`: predicts the landmarks of each image and writes
+ * `<DIR>/<image file name>.hyatt.json` (DESIGN §4.2; DIR defaults to the
+ * image's folder), with --overlay also `<image file name>.overlay.png`:
+ * the image, the finest head's heatmaps tinted per landmark, and the points.
+ *
+ * The annotation (json-glib, written atomically):
+ *   {"format": "hyatt-annotation", "version": 1,
+ *    "image": {"file": base name, "width", "height", "sha256": of the file's
+ *              bytes, "spacing_mm": the model's, null if it has none},
+ *    "landmark_set", "model": hy_model_id of the model file,
+ *    "created", "modified": ISO 8601 UTC,
+ *    "landmarks": [{"index": 1-based as in the overlays and the CSV columns
+ *                   l1_x…, "name", "x", "y", "state": "predicted",
+ *                   "predicted_x", "predicted_y", "confidence"}, …]}
+ * Coordinates are original-image pixels, pixel centres at integers.
+ *
+ * An existing annotation is never lost: one that cannot be read is left
+ * alone (that image fails); landmarks someone has moved, confirmed or
+ * marked absent keep their x, y and state (only the predicted_* fields and
+ * confidence are renewed), and "created" is kept. Corrections made on a
+ * different image (other SHA-256) or landmark count are refused.
+ *
+ * One line per image on stdout; a failing image prints one line on stderr
+ * and the others are still done; the exit status is 1 if any failed. */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "fileio.h"
+#include "image.h"
+#include "model.h"
+#include "overlay.h"
+#include "predict.h"
+
+#define CMD "predict"
+#define FORMAT "hyatt-annotation"
+#define FORMAT_VERSION 1
+
+typedef struct job {
+  hy_predictor *predictor; /* owned */
+  hy_model_info *info;     /* owned */
+  const char *out_dir;     /* borrowed; NULL: beside each image */
+  gboolean overlay;
+  int max_size;
+} job;
+
+/* What an existing annotation says that must survive a new prediction. */
+typedef struct kept {
+  char *created;   /* owned, or NULL */
+  int n;           /* landmarks with a user's state, 0 if none */
+  gboolean *edited; /* owned, [K] */
+  char **state;    /* owned, [K] */
+  double *x, *y;   /* owned, [K] */
+} kept;
+
+static void kept_clear(kept *k) {
+  g_free(k->created);
+  g_free(k->edited);
+  if (k->state) g_strfreev(k->state);
+  g_free(k->x);
+  g_free(k->y);
+  memset(k, 0, sizeof *k);
+}
+
+static char *sha256_of_file(const char *path, GError **error) {
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error)) return NULL;
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+}
+
+static gboolean is_user_state(const char *s) {
+  return !g_strcmp0(s, "moved") || !g_strcmp0(s, "confirmed") || !g_strcmp0(s, "absent");
+}
+
+/* Reads what must be kept from the annotation at path, if there is one. */
+static gboolean read_existing(const char *path, const char *sha256, int K, kept *out,
+                              GError **error) {
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) return TRUE;
+  g_autofree char *disp = g_filename_display_name(path);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) parse_error = NULL;
+  if (!json_parser_load_from_file(parser, path, &parse_error)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                _("%s exists but cannot be read (%s); it was not overwritten"), disp,
+                parse_error->message);
+    return FALSE;
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+  if (!o || g_strcmp0(json_object_get_string_member_with_default(o, "format", ""), FORMAT) ||
+      json_object_get_int_member_with_default(o, "version", 0) != FORMAT_VERSION) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                _("%s exists but is not a version %d hyatt annotation; it was not overwritten"),
+                disp, FORMAT_VERSION);
+    return FALSE;
+  }
+  const char *created = json_object_get_string_member_with_default(o, "created", NULL);
+  out->created = g_strdup(created);
+  JsonArray *marks = json_object_has_member(o, "landmarks") &&
+                             JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "landmarks"))
+                         ? json_object_get_array_member(o, "landmarks")
+                         : NULL;
+  guint n = marks ? json_array_get_length(marks) : 0;
+  out->edited = g_new0(gboolean, K);
+  out->state = g_new0(char *, (gsize)K + 1);
+  out->x = g_new0(double, K);
+  out->y = g_new0(double, K);
+  int foreign = 0;
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(marks, i);
+    if (!JSON_NODE_HOLDS_OBJECT(node)) continue;
+    JsonObject *m = json_node_get_object(node);
+    const char *state = json_object_get_string_member_with_default(m, "state", "");
+    if (!is_user_state(state)) continue;
+    gint64 index = json_object_get_int_member_with_default(m, "index", 0);
+    if (index < 1 || index > K) {
+      foreign++;
+      continue;
+    }
+    out->edited[index - 1] = TRUE;
+    g_free(out->state[index - 1]);
+    out->state[index - 1] = g_strdup(state);
+    out->x[index - 1] = json_object_get_double_member_with_default(m, "x", NAN);
+    out->y[index - 1] = json_object_get_double_member_with_default(m, "y", NAN);
+    out->n++;
+  }
+  if (out->n == 0 && !foreign) return TRUE;
+  JsonObject *img = json_object_has_member(o, "image") &&
+                            JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "image"))
+                        ? json_object_get_object_member(o, "image")
+                        : NULL;
+  const char *their_sha = img ? json_object_get_string_member_with_default(img, "sha256", "") : "";
+  if (foreign || (int)n != K) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                _("%s holds corrections of %u landmarks, the model predicts %d; it was not "
+                  "overwritten"),
+                disp, n, K);
+    return FALSE;
+  }
+  if (g_strcmp0(their_sha, sha256)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                _("%s holds corrections made on a different image (SHA-256 differs); it was "
+                  "not overwritten"),
+                disp);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static char *now_iso8601(void) {
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static char *annotation_json(const job *j, const char *image_path, const char *sha256,
+                             const hy_prediction *p, const kept *keep) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *base = g_path_get_basename(image_path);
+  g_autofree char *base_utf8 = g_filename_display_name(base);
+  g_autofree char *now = now_iso8601();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "format");
+  json_builder_add_string_value(b, FORMAT);
+  json_builder_set_member_name(b, "version");
+  json_builder_add_int_value(b, FORMAT_VERSION);
+  json_builder_set_member_name(b, "image");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "file");
+  json_builder_add_string_value(b, base_utf8);
+  json_builder_set_member_name(b, "width");
+  json_builder_add_int_value(b, p->image_w);
+  json_builder_set_member_name(b, "height");
+  json_builder_add_int_value(b, p->image_h);
+  json_builder_set_member_name(b, "sha256");
+  json_builder_add_string_value(b, sha256);
+  json_builder_set_member_name(b, "spacing_mm");
+  if (j->info->spacing_mm > 0)
+    json_builder_add_double_value(b, j->info->spacing_mm);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
+  json_builder_set_member_name(b, "landmark_set");
+  json_builder_add_string_value(b, j->info->landmark_set);
+  json_builder_set_member_name(b, "model");
+  json_builder_add_string_value(b, j->info->id);
+  json_builder_set_member_name(b, "created");
+  json_builder_add_string_value(b, keep->created ? keep->created : now);
+  json_builder_set_member_name(b, "modified");
+  json_builder_add_string_value(b, now);
+  json_builder_set_member_name(b, "landmarks");
+  json_builder_begin_array(b);
+  for (int k = 0; k < p->K; k++) {
+    gboolean edited = keep->edited && keep->edited[k];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "index");
+    json_builder_add_int_value(b, k + 1);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, j->info->landmark_names[k]);
+    json_builder_set_member_name(b, "x");
+    json_builder_add_double_value(b, edited ? keep->x[k] : p->points[k].x);
+    json_builder_set_member_name(b, "y");
+    json_builder_add_double_value(b, edited ? keep->y[k] : p->points[k].y);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, edited ? keep->state[k] : "predicted");
+    json_builder_set_member_name(b, "predicted_x");
+    json_builder_add_double_value(b, p->points[k].x);
+    json_builder_set_member_name(b, "predicted_y");
+    json_builder_add_double_value(b, p->points[k].y);
+    json_builder_set_member_name(b, "confidence");
+    json_builder_add_double_value(b, p->confidence[k]);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, TRUE);
+  char *text = json_generator_to_data(gen, NULL);
+  char *with_newline = g_strconcat(text, "\n", NULL);
+  g_free(text);
+  return with_newline;
+}
+
+/* The network's input px -> head px of stride s, from predict.h's mapping. */
+static hy_affine input_to_head(int s) {
+  double c = hy_head_from_input(0, s), a = hy_head_from_input(1, s) - c;
+  return (hy_affine){{a, 0, c, 0, a, c}};
+}
+
+static gboolean write_overlay(const job *j, const hy_image *img, const hy_prediction *p,
+                              const char *path, GError **error) {
+  hy_affine to_head = input_to_head(p->heads.stride[2]);
+  HyOverlayHeatmap hm = {
+    .maps = p->heads.maps[2], .K = p->K, .h = p->heads.h[2], .w = p->heads.w[2],
+    .image_to_map = hy_affine_compose(&p->to_input, &to_head),
+  };
+  g_autofree char *label = g_strdup_printf(_("prediction, model %s"), j->info->id);
+  HyOverlayLayer layer = {label, p->points, p->K};
+  cairo_surface_t *s = hy_overlay_render_heatmap(img, j->max_size, &hm, &layer, 1, error);
+  if (!s) return FALSE;
+  gboolean ok = hy_overlay_save_png(s, path, error);
+  cairo_surface_destroy(s);
+  return ok;
+}
+
+/* Predicts one image and writes its files; *summary receives the progress
+ * text. */
+static gboolean predict_one(const job *j, const char *path, char **summary, GError **error) {
+  hy_error err = {0};
+  hy_image img = {0};
+  if (hy_image_load(&img, path, &err) != HY_OK) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+    return FALSE;
+  }
+  gboolean ok = FALSE;
+  kept keep = {0};
+  g_autofree char *sha256 = sha256_of_file(path, error);
+  g_autofree char *base = g_path_get_basename(path);
+  g_autofree char *dir = j->out_dir ? g_strdup(j->out_dir) : g_path_get_dirname(path);
+  g_autofree char *json_name = g_strconcat(base, ".hyatt.json", NULL);
+  g_autofree char *png_name = g_strconcat(base, ".overlay.png", NULL);
+  g_autofree char *json_path = g_build_filename(dir, json_name, NULL);
+  g_autofree char *png_path = g_build_filename(dir, png_name, NULL);
+  g_autofree char *text = NULL, *json_disp = NULL;
+  hy_prediction *p = g_new(hy_prediction, 1);
+  if (!sha256) goto done;
+  if (hy_predictor_run(j->predictor, &img, p, &err) != HY_OK) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, err.msg);
+    goto done;
+  }
+  if (!read_existing(json_path, sha256, p->K, &keep, error)) goto done;
+  text = annotation_json(j, path, sha256, p, &keep);
+  if (hy_write_file_atomic(json_path, text, strlen(text), &err) != HY_OK) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+    goto done;
+  }
+  if (j->overlay && !write_overlay(j, &img, p, png_path, error)) goto done;
+  double mean = 0;
+  for (int k = 0; k < p->K; k++) mean += p->confidence[k] / p->K;
+  json_disp = g_filename_display_name(json_path);
+  *summary = keep.n
+                 ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean confidence "
+                                     "%.2f"),
+                                   json_disp, p->K, keep.n, mean)
+                 : g_strdup_printf(_("%s: %d landmarks, mean confidence %.2f"), json_disp, p->K,
+                                   mean);
+  ok = TRUE;
+done:
+  g_free(p);
+  kept_clear(&keep);
+  hy_image_free(&img);
+  return ok;
+}
+
+/* Creates DIR if needed; fails if it is not a writable folder. */
+static int prepare_out_dir(const char *out) {
+  g_autofree char *disp = g_filename_display_name(out);
+  if (g_mkdir_with_parents(out, 0777) != 0)
+    return hy_cli_error(CMD, _("cannot create folder %s: %s"), disp, g_strerror(errno));
+  if (!g_file_test(out, G_FILE_TEST_IS_DIR))
+    return hy_cli_error(CMD, _("%s is not a folder"), disp);
+  if (g_access(out, W_OK | X_OK) != 0)
+    return hy_cli_error(CMD, _("folder %s is not writable (%s)"), disp, g_strerror(errno));
+  return HY_EXIT_OK;
+}
+
+int hy_cmd_predict(int argc, char **argv) {
+  g_autofree char *model = NULL, *out = NULL;
+  gboolean overlay = FALSE;
+  int max_size = 0, threads = (int)MIN(g_get_num_processors(), 64);
+  const GOptionEntry entries[] = {
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_("The model file (.hyatt; required)"),
+     N_("FILE")},
+    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+     N_("Folder for the results, created if missing (default: each image's folder)"), N_("DIR")},
+    {"overlay", 0, 0, G_OPTION_ARG_NONE, &overlay,
+     N_("Also write IMAGE.overlay.png: heatmaps and points over the image"), NULL},
+    {"max-size", 0, 0, G_OPTION_ARG_INT, &max_size,
+     N_("Longer side of the overlay at most (default: the image's size)"), N_("PX")},
+    {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
+     N_("Threads (default: the number of processors)"), N_("N")},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new(_("IMAGE…"));
+  g_option_context_set_summary(
+      ctx, _("Predicts the landmarks of each image (PNG or JPEG) and writes IMAGE.hyatt.json:\n"
+             "per landmark its position in image pixels, its state and a confidence in [0, 1].\n"
+             "Landmarks corrected in an existing IMAGE.hyatt.json are kept."));
+  g_option_context_set_description(
+      ctx, _("Example:\n  hyatt predict --model small.hyatt --out results --overlay 001.jpg 002.jpg"));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  if (!hy_cli_parse(ctx, CMD, &argc, &argv)) return HY_EXIT_USAGE;
+
+  if (argc < 2) return hy_cli_usage_error(CMD, "%s", _("no IMAGE given"));
+  if (!model) return hy_cli_usage_error(CMD, _("--model FILE is required"));
+  if (max_size < 0 || (max_size > 0 && max_size < 16))
+    return hy_cli_usage_error(CMD, _("--max-size must be at least 16 pixels"));
+  if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
+  if (out) {
+    int status = prepare_out_dir(out);
+    if (status) return status;
+  }
+
+  job j = {.out_dir = out, .overlay = overlay, .max_size = max_size};
+  j.info = g_new0(hy_model_info, 1);
+  hy_net *net = NULL;
+  hy_error err = {0};
+  if (hy_model_load(&net, j.info, model, HY_INFER, threads, &err) != HY_OK ||
+      hy_predictor_new(&j.predictor, net, threads, &err) != HY_OK) {
+    g_free(j.info);
+    return hy_cli_error(CMD, "%s", err.msg);
+  }
+
+  int n = argc - 1, failed = 0;
+  gint64 start = g_get_monotonic_time();
+  for (int i = 0; i < n; i++) {
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *summary = NULL;
+    if (!predict_one(&j, argv[i + 1], &summary, &error)) {
+      hy_cli_error(CMD, "%s", error->message);
+      failed++;
+      continue;
+    }
+    /* TRANSLATORS: [image number/count] what was written (seconds) */
+    printf(_("[%d/%d] %s (%.2f s)\n"), i + 1, n, summary,
+           (double)(g_get_monotonic_time() - t0) * 1e-6);
+    fflush(stdout);
+  }
+  if (n > 1)
+    printf(_("%d of %d images done in %.1f s\n"), n - failed, n,
+           (double)(g_get_monotonic_time() - start) * 1e-6);
+  hy_predictor_free(j.predictor);
+  g_free(j.info);
+  return failed ? HY_EXIT_ERROR : HY_EXIT_OK;
+}
