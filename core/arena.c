@@ -60,6 +60,23 @@ float *hy_arena_floats(hy_arena *a, size_t n) {
   return hy_arena_bytes(a, n * sizeof(float));
 }
 
+void hy_arena_zero(hy_arena *a) {
+  if (!a->base) return;
+  size_t n = a->used < a->capacity ? a->used : a->capacity;
+#if defined(HY_ASAN)
+  char *p = a->base, *end = a->base + n;
+  while (p < end) {
+    char *bad = __asan_region_is_poisoned(p, (size_t)(end - p));
+    if (!bad) bad = end;
+    memset(p, 0, (size_t)(bad - p));
+    p = bad;
+    while (p < end && __asan_address_is_poisoned(p)) p++;
+  }
+#else
+  memset(a->base, 0, n);
+#endif
+}
+
 int hy_arena_overflowed(const hy_arena *a) { return a->base && a->used > a->capacity; }
 
 void hy_arena_free(hy_arena *a) {

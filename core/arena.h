@@ -40,4 +40,7 @@ void *hy_arena_bytes(hy_arena *a, size_t n);
 
 int hy_arena_overflowed(const hy_arena *a);
 
+/* Zeroes everything handed out (in sanitizer builds, around the red zones). */
+void hy_arena_zero(hy_arena *a);
+
 void hy_arena_free(hy_arena *a);

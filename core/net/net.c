@@ -136,8 +136,8 @@ void hy_net_forward(hy_net *net, const hy_run *r) {
 
 void hy_net_zero_grad(hy_net *net) {
   hy_plan *p = &net->plan;
-  if (p->grads.base) memset(p->grads.base, 0, p->grads.used);
-  if (p->dacts.base) memset(p->dacts.base, 0, p->dacts.used);
+  hy_arena_zero(&p->grads);
+  hy_arena_zero(&p->dacts);
 }
 
 void hy_net_backward(hy_net *net, const hy_run *r) {
