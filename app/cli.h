@@ -27,9 +27,12 @@ gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
 
 /* Subcommands: argv[0] is the command name; return the exit status. */
 int hy_cmd_bench(int argc, char **argv);
+int hy_cmd_eval(int argc, char **argv);
 int hy_cmd_info(int argc, char **argv);
+int hy_cmd_measure(int argc, char **argv);
 int hy_cmd_model_init(int argc, char **argv);
 int hy_cmd_predict(int argc, char **argv);
 int hy_cmd_show(int argc, char **argv);
+int hy_cmd_train(int argc, char **argv);
 
 G_END_DECLS

@@ -16,10 +16,13 @@ typedef struct command {
 
 static const command commands[] = {
   {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
+  {"eval", N_("Measure a model's landmark errors on a data set split"), hy_cmd_eval},
   {"info", N_("Check a model file and describe it"), hy_cmd_info},
+  {"measure", N_("Compute the measurements of a landmark set on landmarks"), hy_cmd_measure},
   {"model-init", N_("Write an untrained model with seeded random weights"), hy_cmd_model_init},
   {"predict", N_("Predict the landmarks of images"), hy_cmd_predict},
   {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
+  {"train", N_("Train a model on a data set"), hy_cmd_train},
 };
 
 static void print_help(FILE *to) {

@@ -299,6 +299,7 @@ hy_status hy_dataset_open(hy_dataset *ds, const char *dir, const hy_dataset_spec
     ds->n = ids.n;
     ds->ids = ids.ids;
     ids.ids = NULL;
+    ids.n = 0;
     ds->paths = calloc((size_t)ds->n, sizeof *ds->paths);
     ds->mean = calloc((size_t)ds->n * ds->K, sizeof *ds->mean);
     ds->spacing = calloc((size_t)ds->n, sizeof *ds->spacing);

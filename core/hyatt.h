@@ -22,6 +22,7 @@
 #include "landmarks.h"
 #include "layernorm.h"
 #include "linear.h"
+#include "measure.h"
 #include "metrics.h"
 #include "mhsa.h"
 #include "model.h"

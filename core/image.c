@@ -133,6 +133,10 @@ static hy_status png_decode_rows(png_structp png, png_infop info, png_job *j,
     return hy_fail(err, HY_E_FORMAT, "%s: corrupt or truncated PNG (%s)", name,
                    j->msg);
   png_set_read_fn(png, j, png_read_mem);
+  /* Every ancillary chunk is skipped unread (only IHDR, PLTE, tRNS, IDAT and
+   * IEND are processed): none is used, and libpng would allocate a text
+   * chunk's declared length, up to 2 GB, before reading it. */
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
   png_read_info(png, info);
 
   png_uint_32 w, h;

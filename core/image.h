@@ -28,7 +28,9 @@
 #include "error.h"
 
 #define HY_IMAGE_MAX_SIDE 20000
+#ifndef HY_IMAGE_MAX_PIXELS /* fuzz builds set a smaller cap (fuzz/build) */
 #define HY_IMAGE_MAX_PIXELS 400000000LL
+#endif
 #define HY_IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
 
 typedef struct hy_image {

@@ -24,36 +24,27 @@ typedef struct reader {
 /* Longest number token read; longer ones are refused rather than cut. */
 #define TOKEN_MAX 63
 
-static hy_status reader_open(reader *r, const char *path, char **data,
+/* Reads len bytes of text at s (borrowed until reader_close). */
+static hy_status reader_open(reader *r, const char *s, size_t len, const char *path,
                              hy_error *err) {
-  void *buf = NULL;
-  size_t len = 0;
   memset(r, 0, sizeof *r);
-  hy_status st = hy_read_file(path, HY_LANDMARK_FILE_MAX, &buf, &len, err);
-  if (st) return st;
-  const char *s = buf, *nul = memchr(s, '\0', len);
+  const char *nul = len ? memchr(s, '\0', len) : NULL;
   if (nul) {
     int line = 1;
     for (const char *q = s; q < nul; q++) line += *q == '\n';
-    free(buf);
     return hy_fail(err, HY_E_FORMAT, "%s:%d: NUL byte: not a text file", path, line);
   }
   r->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  if (!r->c_locale) {
-    free(buf);
-    return hy_fail(err, HY_E_NOMEM, "%s: cannot create the C locale", path);
-  }
+  if (!r->c_locale) return hy_fail(err, HY_E_NOMEM, "%s: cannot create the C locale", path);
   r->path = path;
   r->p = s;
   r->end = s + len;
   if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
-  *data = buf;
   return HY_OK;
 }
 
-static void reader_close(reader *r, char *data) {
+static void reader_close(reader *r) {
   if (r->c_locale) freelocale(r->c_locale);
-  free(data);
 }
 
 /* The next line without its "\n" or "\r\n"; 0 at the end of the file. */
@@ -321,16 +312,30 @@ hy_status hy_landmark_csv_load(hy_landmark_table *out, const char *path,
                                hy_error *err) {
   if (!out || !path) return hy_fail(err, HY_E_ARG, "hy_landmark_csv_load: NULL argument");
   memset(out, 0, sizeof *out);
+  void *data = NULL;
+  size_t len = 0;
+  hy_status st = hy_read_file(path, HY_LANDMARK_FILE_MAX, &data, &len, err);
+  if (st) return st;
+  st = hy_landmark_csv_parse(out, data, len, path, err);
+  free(data);
+  return st;
+}
+
+hy_status hy_landmark_csv_parse(hy_landmark_table *out, const char *text, size_t len,
+                                const char *name, hy_error *err) {
+  if (!out || (!text && len)) return hy_fail(err, HY_E_ARG, "hy_landmark_csv_parse: NULL argument");
+  memset(out, 0, sizeof *out);
+  const char *path = name ? name : "landmark text";
+  if (!text) text = "";
   reader r;
-  char *data = NULL;
-  hy_status st = reader_open(&r, path, &data, err);
+  hy_status st = reader_open(&r, text, len, path, err);
   if (st) return st;
 
   span ln = {0};
   int found = 0;
   while ((found = next_line(&r, &ln)) && is_blank_line(ln)) {}
   if (!found) {
-    reader_close(&r, data);
+    reader_close(&r);
     return hy_fail(err, HY_E_FORMAT, "%s:%d: empty file, expected a header image,l1_x,l1_y,...",
                    path, r.line > 0 ? r.line : 1);
   }
@@ -346,7 +351,7 @@ hy_status hy_landmark_csv_load(hy_landmark_table *out, const char *path,
     st = hy_fail(err, HY_E_FORMAT, "%s:%d: no data rows after the header", path, r.line);
   if (!st) st = check_unique(&t, lines, path, err);
   free(lines);
-  reader_close(&r, data);
+  reader_close(&r);
   if (st) {
     hy_landmark_table_free(&t);
     return st;
@@ -395,12 +400,28 @@ hy_status hy_landmark_text_load(hy_point **out, int *n, const char *path,
     return hy_fail(err, HY_E_ARG, "hy_landmark_text_load: NULL argument");
   *out = NULL;
   *n = 0;
+  void *data = NULL;
+  size_t len = 0;
+  hy_status st = hy_read_file(path, HY_LANDMARK_FILE_MAX, &data, &len, err);
+  if (st) return st;
+  st = hy_landmark_text_parse(out, n, data, len, path, expect, err);
+  free(data);
+  return st;
+}
+
+hy_status hy_landmark_text_parse(hy_point **out, int *n, const char *text, size_t len,
+                                 const char *name, int expect, hy_error *err) {
+  if (!out || !n || (!text && len))
+    return hy_fail(err, HY_E_ARG, "hy_landmark_text_parse: NULL argument");
+  *out = NULL;
+  *n = 0;
+  const char *path = name ? name : "landmark text";
   if (expect < 0 || expect > HY_LANDMARKS_MAX)
     return hy_fail(err, HY_E_ARG, "%s: expected landmark count %d out of range 0..%d",
                    path, expect, HY_LANDMARKS_MAX);
+  if (!text) text = "";
   reader r;
-  char *data = NULL;
-  hy_status st = reader_open(&r, path, &data, err);
+  hy_status st = reader_open(&r, text, len, path, err);
   if (st) return st;
 
   hy_point *pts = NULL;
@@ -456,12 +477,12 @@ hy_status hy_landmark_text_load(hy_point **out, int *n, const char *path,
                  path, r.line, count, expect);
     goto fail;
   }
-  reader_close(&r, data);
+  reader_close(&r);
   *out = pts;
   *n = count;
   return HY_OK;
 fail:
-  reader_close(&r, data);
+  reader_close(&r);
   free(pts);
   return st;
 }

@@ -18,6 +18,8 @@
  * one is at fault. */
 #pragma once
 
+#include <stddef.h>
+
 #include "error.h"
 
 #define HY_LANDMARKS_MAX 4096                          /* per image */
@@ -43,6 +45,11 @@ typedef struct hy_landmark_table {
 hy_status hy_landmark_csv_load(hy_landmark_table *out, const char *path,
                                hy_error *err);
 
+/* The same for len bytes of text in memory (borrowed; no NUL needed);
+ * messages name `name` (NULL: "landmark text"). */
+hy_status hy_landmark_csv_parse(hy_landmark_table *out, const char *text, size_t len,
+                                const char *name, hy_error *err);
+
 /* The row of `image` (exact match), or -1. */
 int hy_landmark_table_find(const hy_landmark_table *t, const char *image);
 
@@ -61,3 +68,7 @@ void hy_landmark_table_free(hy_landmark_table *t);
  * expected), as is a file with fewer. */
 hy_status hy_landmark_text_load(hy_point **out, int *n, const char *path,
                                 int expect, hy_error *err);
+
+/* The same for len bytes of text in memory, as hy_landmark_csv_parse. */
+hy_status hy_landmark_text_parse(hy_point **out, int *n, const char *text, size_t len,
+                                 const char *name, int expect, hy_error *err);

@@ -497,6 +497,7 @@ hy_status hy_model_load_ex(hy_net **out, hy_model_info *info, hy_tensorfile **tf
     hy_tensorfile_free(tf);
     return st;
   }
+  hy_net_fold_bn(net);
   if (tf_out) *tf_out = tf;
   else hy_tensorfile_free(tf);
   *out = net;

@@ -30,7 +30,7 @@
  * 0.45 GiB). */
 #define HY_MODEL_MEMORY_MAX ((double)(8ull << 30))
 #define HY_MODEL_LANDMARKS_MAX 256             /* as hy_net_config_check */
-#define HY_MODEL_NAME_MAX 32                   /* landmark name bytes + NUL */
+#define HY_MODEL_NAME_MAX 64                   /* landmark name bytes + NUL */
 #define HY_MODEL_ID_SIZE 9                     /* 8 hex digits + NUL */
 
 /* What a model says about itself besides its weights. Text is UTF-8 on one
@@ -88,7 +88,8 @@ hy_status hy_model_save_ex(const hy_net *net, const hy_model_info *info,
                            const hy_model_extra *extra, const char *path, hy_error *err);
 
 /* Loads a model (or checkpoint) into a new network for one image per step,
- * running on a pool of `threads`. info may be NULL. */
+ * running on a pool of `threads`, ready to run: an inference network has
+ * its BatchNorms folded (hy_net_fold_bn). info may be NULL. */
 hy_status hy_model_load(hy_net **net, hy_model_info *info, const char *path, hy_mode mode,
                         int threads, hy_error *err);
 

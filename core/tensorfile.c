@@ -202,23 +202,43 @@ static hy_status parse(hy_tensorfile *tf, const char *path, hy_error *err) {
   return parse_meta(tf, (const char *)tf->bytes + hstart, hbytes, path, err);
 }
 
-hy_status hy_tensorfile_load(hy_tensorfile **out, const char *path,
-                             size_t max_bytes, hy_error *err) {
-  *out = NULL;
+/* Takes ownership of data (malloc'ed, size bytes) and parses it into *out. */
+static hy_status adopt(hy_tensorfile **out, unsigned char *data, size_t size,
+                       const char *name, hy_error *err) {
   hy_tensorfile *tf = calloc(1, sizeof *tf);
-  if (!tf) return hy_fail(err, HY_E_NOMEM, "cannot allocate a tensor file");
-  void *data;
-  hy_status st = hy_read_file(path, max_bytes ? max_bytes : (size_t)4 << 30, &data, &tf->size, err);
-  if (st == HY_OK) {
-    tf->bytes = data;
-    st = parse(tf, path, err);
+  if (!tf) {
+    free(data);
+    return hy_fail(err, HY_E_NOMEM, "cannot allocate a tensor file");
   }
+  tf->bytes = data;
+  tf->size = size;
+  hy_status st = parse(tf, name, err);
   if (st != HY_OK) {
     hy_tensorfile_free(tf);
     return st;
   }
   *out = tf;
   return HY_OK;
+}
+
+hy_status hy_tensorfile_load(hy_tensorfile **out, const char *path,
+                             size_t max_bytes, hy_error *err) {
+  *out = NULL;
+  void *data;
+  size_t size;
+  hy_status st = hy_read_file(path, max_bytes ? max_bytes : (size_t)4 << 30, &data, &size, err);
+  if (st != HY_OK) return st;
+  return adopt(out, data, size, path, err);
+}
+
+hy_status hy_tensorfile_parse(hy_tensorfile **out, const void *bytes, size_t n,
+                              const char *name, hy_error *err) {
+  *out = NULL;
+  if (!name) name = "tensor data";
+  unsigned char *data = malloc(n ? n : 1);
+  if (!data) return hy_fail(err, HY_E_NOMEM, "cannot allocate %zu bytes for %s", n, name);
+  if (n) memcpy(data, bytes, n);
+  return adopt(out, data, n, name, err);
 }
 
 void hy_tensorfile_free(hy_tensorfile *tf) {

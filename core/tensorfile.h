@@ -58,6 +58,10 @@ typedef struct hy_tensorfile {
  * size accepted (0: 4 GiB). */
 hy_status hy_tensorfile_load(hy_tensorfile **out, const char *path,
                              size_t max_bytes, hy_error *err);
+/* The same for n bytes in memory, which are copied (the tensors point into
+ * the copy); messages name `name` (NULL: "tensor data"). */
+hy_status hy_tensorfile_parse(hy_tensorfile **out, const void *bytes, size_t n,
+                              const char *name, hy_error *err);
 void hy_tensorfile_free(hy_tensorfile *tf);
 
 /* The value of a header key, or NULL. */

@@ -677,6 +677,28 @@ double hy_trainer_best_val(const hy_trainer *t) { return t->best_val; }
 
 /* ---- the loop ---- */
 
+/* HY_OK, or HY_E_NUMERIC naming the step and the tensor of the first
+ * non-finite element of the parameter (or gradient) arena. */
+static hy_status check_finite(hy_trainer *t, const float *arena, int grads, hy_error *err) {
+  if (hy_grad_check_finite(arena, t->n_params, "arena", t->pool, NULL) == HY_OK) return HY_OK;
+  size_t i = 0;
+  while (i < t->n_params && isfinite(arena[i])) i++;
+  const hy_plan *p = &t->net->plan;
+  const char *name = "(padding)";
+  size_t at = i;
+  for (int j = 0; j < p->n_params; j++) {
+    const float *base = grads ? p->table[j].g : p->table[j].w;
+    if (!p->table[j].is_buffer && arena + i >= base && arena + i < base + p->table[j].n) {
+      name = p->table[j].name;
+      at = (size_t)(arena + i - base);
+    }
+  }
+  return hy_fail(err, HY_E_NUMERIC, "step %lld: %s %s[%zu] is %s; stopped without writing a "
+                                    "checkpoint, the last one is unchanged",
+                 (long long)t->step + 1, grads ? "the gradient of" : "weight", name, at,
+                 isnan(arena[i]) ? "NaN" : "infinite");
+}
+
 static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) {
   hy_net *net = t->net;
   const hy_net_config *c = &net->cfg;
@@ -706,19 +728,19 @@ static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) 
     hy_heatmap_render(t->targets[i], NULL, t->head_points, c->sigmas[i], K, net->out_h[i],
                       net->out_w[i]);
   }
+  float *grads = (float *)net->plan.grads.base, *params = (float *)net->plan.params.base;
+  st = check_finite(t, params, 0, err);
+  if (st != HY_OK) return st;
   hy_run run = {t->pool, net->plan.scratch, HY_BN_BATCH};
   hy_net_forward(net, &run);
   hy_net_zero_grad(net);
   double loss = hy_net_loss(net, (const float *const *)t->targets, t->weights, 1, &run);
   if (!isfinite(loss))
     return hy_fail(err, HY_E_NUMERIC, "step %lld: the loss is %s (sample '%s'); stopped without "
-                                      "a checkpoint, the last one is unchanged",
+                                      "writing a checkpoint, the last one is unchanged",
                    (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite", t->ds.ids[idx]);
   hy_net_backward(net, &run);
-  float *grads = (float *)net->plan.grads.base, *params = (float *)net->plan.params.base;
-  char what[64];
-  snprintf(what, sizeof what, "the gradients of step %lld", (long long)t->step + 1);
-  st = hy_grad_check_finite(grads, t->n_params, what, t->pool, err);
+  st = check_finite(t, grads, 1, err);
   if (st != HY_OK) return st;
   double norm = hy_clip_grad_norm(grads, t->n_params, (float)t->o.clip_norm, t->pool);
   double lr = hy_train_lr(t->step, t->o.steps, t->o.warmup, t->o.lr);

@@ -7,6 +7,7 @@
  * Tolerances: fast vs naive 1e-6 abs + 1e-5 rel (float vs double sums);
  * fixtures 1e-5 abs + 1e-5 rel (float64 PyTorch, float32 for resizes);
  * finite differences eps 1e-2 (1e-3 for max ops), 1e-3 abs + 1e-2 rel. */
+#include <math.h>
 #include <string.h>
 
 #include "hyatt.h"
@@ -284,6 +285,9 @@ static void test_max_ties(void) {
   float allsame[9] = {3, 3, 3, 3, 3, 3, 3, 3, 3};
   hy_global_maxpool_forward(y, arg, allsame, 1, 1, 3, 3, NULL);
   g_assert_cmpint(arg[0], ==, 0);
+  allsame[0] = NAN; /* NaN is not propagated, but the arg-max stays in bounds */
+  hy_global_maxpool_forward(y, arg, allsame, 1, 1, 3, 3, NULL);
+  g_assert_true(arg[0] >= 0 && arg[0] < 9);
 
   float m[2 * 2 * 4], dm[2 * 2 * 4], dxc[24] = {0};
   int32_t carg[8];

@@ -29,6 +29,7 @@ static hy_net *tiny_net(hy_mode mode) {
     if (g_str_has_suffix(t->name, ".running_mean")) tu_fill(&rng, t->w, t->n, -0.5f, 0.5f);
     if (g_str_has_suffix(t->name, ".running_var")) tu_fill(&rng, t->w, t->n, 0.5f, 1.5f);
   }
+  hy_net_fold_bn(net);
   return net;
 }
 

@@ -441,7 +441,8 @@ static void test_augment_keeps_landmarks(void) {
 typedef struct run_log {
   double loss[64];
   int steps, checkpoints, validations;
-  int stop_at;
+  int stop_at;           /* set the stop flag after this step */
+  int stop_after_caching; /* ... or once the images are cached */
   volatile sig_atomic_t stop;
 } run_log;
 
@@ -452,6 +453,8 @@ static void on_progress(const hy_train_progress *p, void *user) {
     log->steps = (int)p->step;
     if (log->stop_at && p->step == log->stop_at) log->stop = 1;
   }
+  if (p->event == HY_TRAIN_CACHING && p->cached == p->to_cache && log->stop_after_caching)
+    log->stop = 1;
   log->checkpoints += p->event == HY_TRAIN_CHECKPOINT;
   log->validations += p->event == HY_TRAIN_VALIDATED;
 }
@@ -608,7 +611,7 @@ static void test_stop_flag_writes_checkpoint(void) {
   hy_dataset_spec spec = tiny_spec();
   hy_error err = {0};
   char *out = out_dir("stop");
-  run_log log = {.stop = 1}; /* as if SIGINT came before the first step */
+  run_log log = {.stop_after_caching = 1}; /* as if SIGINT came before the first step */
   hy_train_options o = tiny_options(out, &log, &spec);
   g_assert_cmpint(hy_train(&o, &err), ==, HY_E_CANCELLED);
   g_assert_cmpint(log.steps, ==, 0);

@@ -19,26 +19,6 @@ double hy_net_memory_floor(const hy_net_config *c, int N) {
   return floats * sizeof(float);
 }
 
-/* The walk of net.c's hy_net_create (same calls, same order): the table
- * test in tests/test-model.c fails if the two drift apart. */
-static void walk(hy_net *net, hy_plan *p) {
-  const hy_net_config *c = &net->cfg;
-  int N = net->N;
-  hy_plan_keep(p, 1);
-  net->input = hy_plan_act(p, (size_t)N * c->in_h * c->in_w, NULL);
-  hy_plan_keep(p, 0);
-  int cin = 1, H = c->in_h, W = c->in_w, h[4], w[4];
-  for (int s = 0; s < HY_STAGES; s++) {
-    hy_stage_plan(&net->stages[s], p, c, s, N, cin, H, W);
-    cin = c->widths[s];
-    H = net->stages[s].embed.Ho;
-    W = net->stages[s].embed.Wo;
-    if (s > 0) h[s - 1] = H, w[s - 1] = W;
-  }
-  hy_neck_plan(&net->neck, p, c, N, h, w);
-  hy_heads_plan(&net->heads, p, c, N);
-}
-
 hy_status hy_net_plan_shape(hy_plan *p, const hy_net_config *cfg, int N, hy_mode mode,
                             int threads, hy_error *err) {
   hy_plan_init(p, mode, threads < 1 ? 1 : threads);
@@ -49,23 +29,15 @@ hy_status hy_net_plan_shape(hy_plan *p, const hy_net_config *cfg, int N, hy_mode
   if (!net) return hy_fail(err, HY_E_NOMEM, "cannot allocate a network");
   net->cfg = *cfg;
   net->N = N;
-  walk(net, p);
-  /* the second walk names the tensors; the arenas stay uncommitted (NULL) */
-  p->table = calloc(p->n_params ? (size_t)p->n_params : 1, sizeof *p->table);
-  if (!p->table) {
-    free(net);
-    return hy_fail(err, HY_E_NOMEM, "cannot allocate the parameter table");
+  hy_net_walk(net, p);
+  /* the second walk names the tensors; the arenas stay unallocated */
+  st = hy_plan_commit(p, 0, err);
+  if (st == HY_OK) {
+    hy_net_walk(net, p);
+    st = hy_plan_finish(p, err);
   }
-  p->cap_params = p->n_params;
-  p->n_params = 0;
-  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient};
-  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) hy_arena_rewind(all[i]);
-  p->measuring = 0;
-  p->prefix[0] = 0;
-  p->depth = 0;
-  walk(net, p);
   free(net);
-  return hy_plan_finish(p, err);
+  return st;
 }
 
 size_t hy_plan_bytes(const hy_plan *p) {

@@ -8,7 +8,7 @@
 
 #include "mse.h"
 
-static void walk(hy_net *net, hy_plan *p) {
+void hy_net_walk(hy_net *net, hy_plan *p) {
   const hy_net_config *c = &net->cfg;
   int N = net->N;
   hy_plan_keep(p, 1); /* the heads read the image again at the end */
@@ -42,10 +42,10 @@ hy_status hy_net_create(hy_net **out, const hy_net_config *cfg, int N, hy_mode m
   net->cfg = *cfg;
   net->N = N;
   hy_plan_init(&net->plan, mode, threads < 1 ? 1 : threads);
-  walk(net, &net->plan);
-  st = hy_plan_commit(&net->plan, err);
+  hy_net_walk(net, &net->plan);
+  st = hy_plan_commit(&net->plan, 1, err);
   if (st == HY_OK) {
-    walk(net, &net->plan);
+    hy_net_walk(net, &net->plan);
     st = hy_plan_finish(&net->plan, err);
   }
   if (st != HY_OK) {

@@ -27,6 +27,10 @@ hy_status hy_net_create(hy_net **out, const hy_net_config *cfg, int N, hy_mode m
                         int threads, hy_error *err);
 void hy_net_free(hy_net *net);
 
+/* The planning walk of hy_net_create over every module, in order (for
+ * estimate.c, which plans without allocating). */
+void hy_net_walk(hy_net *net, hy_plan *p);
+
 /* Parameters U(±1/√fan_in) from (seed, name) with hy_param_uniform: the same
  * bits as tests/reference/make_net_fixtures.py's init_params. Norm weights
  * 1 ± 0.1, norm biases ±0.1, running mean 0, var 1. */

@@ -20,21 +20,27 @@ void hy_plan_init(hy_plan *p, hy_mode mode, int threads) {
   hy_arena_init(&p->scratch_arena);
 }
 
-hy_status hy_plan_commit(hy_plan *p, hy_error *err) {
-  hy_status st = HY_OK;
+hy_status hy_plan_commit(hy_plan *p, int allocate, hy_error *err) {
   p->table = calloc(p->n_params ? (size_t)p->n_params : 1, sizeof *p->table);
   if (!p->table) return hy_fail(err, HY_E_NOMEM, "cannot allocate the parameter table");
   p->cap_params = p->n_params;
   p->n_params = 0;
-  hy_arena_floats(&p->scratch_arena, p->scratch_floats);
   hy_arena_rewind(&p->transient);
-  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient,
-                     &p->scratch_arena};
-  for (size_t i = 0; i < sizeof all / sizeof all[0] && st == HY_OK; i++) st = hy_arena_commit(all[i], err);
-  if (st != HY_OK) return st;
-  p->scratch = hy_arena_floats(&p->scratch_arena, p->scratch_floats);
+  hy_arena *all[] = {&p->params, &p->grads, &p->buffers, &p->acts, &p->dacts, &p->transient};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    hy_status st = allocate ? hy_arena_commit(all[i], err) : HY_OK;
+    if (st != HY_OK) return st;
+    hy_arena_rewind(all[i]);
+  }
+  if (allocate) {
+    hy_arena_floats(&p->scratch_arena, p->scratch_floats);
+    hy_status st = hy_arena_commit(&p->scratch_arena, err);
+    if (st != HY_OK) return st;
+    p->scratch = hy_arena_floats(&p->scratch_arena, p->scratch_floats);
+  }
   p->measuring = 0;
   p->prefix[0] = 0;
+  p->depth = 0;
   return HY_OK;
 }
 

@@ -53,8 +53,11 @@ typedef struct hy_plan {
 } hy_plan;
 
 void hy_plan_init(hy_plan *p, hy_mode mode, int threads);
-/* After the measuring walk: allocate everything and start the real walk. */
-hy_status hy_plan_commit(hy_plan *p, hy_error *err);
+/* After the measuring walk: starts the second walk, which names every
+ * tensor in p->table. With allocate, every category is allocated first, so
+ * the walk hands out real pointers; without, they stay NULL (the plan's
+ * shape only: what a model file must hold, and what it would cost). */
+hy_status hy_plan_commit(hy_plan *p, int allocate, hy_error *err);
 /* After the real walk: 0 if it asked for exactly what was measured. */
 hy_status hy_plan_finish(hy_plan *p, hy_error *err);
 void hy_plan_free(hy_plan *p);

@@ -3,11 +3,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "blas.h"
 #include "linear.h"
 #include "vecmath.h"
 
 /* LePE kernels keep K row pointers on the stack. */
 #define LEPE_KMAX 15
+/* Row chunks of the token linears: fixed, so the partial sums of dW (added
+ * in chunk order) do not depend on the thread count. */
+#define LIN_CHUNKS 8
 /* Row bands per image: fixed by the dimensions, so the per-band partial
  * sums of dW (added in band order) do not depend on the thread count. */
 #define LEPE_BANDS 8
@@ -21,6 +25,9 @@ typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LD8(p) (*(const v8u *)(p))
 #define ST8(p, v) (*(v8u *)(p) = (v))
+/* lane-wise max; a comparison gives an all-ones / all-zeros int lane */
+typedef int v8i __attribute__((vector_size(32)));
+#define MAX8(a, b) ((v8)((((a) > (b)) & (v8i)(a)) | (~((a) > (b)) & (v8i)(b))))
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -90,6 +97,7 @@ const int32_t *hy_bra_cache_idx(const float *cache, hy_bra_dims d) {
 
 typedef struct scratch_parts {
   float *lepe;  /* hy_bra_lepe_scratch_size */
+  float *lin;   /* hy_bra_linear_scratch_size of the qkv linear */
   float *stats; /* [N][R][2C] forward: region means of q | k */
   float *A;     /* [R][R] forward: routing logits of one image */
   float *yr;    /* [N][R][T][C] forward: proj output, region-major */
@@ -104,12 +112,13 @@ typedef struct scratch_parts {
   size_t size;
 } scratch_parts;
 
-/* Forward and backward share the lepe, G parts; the rest overlaps. */
+/* Forward and backward share the parts up to Pb; the rest overlaps. */
 static scratch_parts scratch_layout(float *base, geo g, int nt) {
   scratch_parts s;
   size_t nrt = (size_t)g.N * g.R * g.T;
   bump b = {base, 0};
   s.lepe = take(&b, hy_bra_lepe_scratch_size(g.N, g.S, g.rh, g.rw, g.C, 5, nt));
+  s.lin = take(&b, hy_bra_linear_scratch_size(g.C, 3 * g.C));
   s.G = take(&b, (size_t)nt * g.L * 2 * g.C);
   s.Xt = take(&b, (size_t)nt * 2 * g.C * g.L);
   s.Pb = take(&b, (size_t)nt * 2 * g.T * g.L);
@@ -200,14 +209,79 @@ static void from_regions(float *y, const float *yr, geo g, int add, hy_pool *poo
   hy_pool_run(pool, g.N * g.H, from_regions_task, &j);
 }
 
-/* ---- small kernels ----------------------------------------------------- */
+/* ---- token linears over the pool ---------------------------------------- */
 
-/* Adaptive-pool bin [*lo, *hi) of output i of n along a side of length len. */
-static void bin(int i, int len, int n, int *lo, int *hi) {
-  *lo = i * len / n;
-  *hi = ((i + 1) * len + n - 1) / n;
+/* With K = C (8..64) these GEMMs are small: splitting the rows over our pool
+ * with OpenBLAS at 1 thread keeps OpenBLAS's own workers (which spin for a
+ * while after each threaded call) off the cores our pool phases need. */
+typedef struct lin_job {
+  float *y;
+  const float *x, *w, *b;
+  float *dx, *dw, *db; /* backward: dw, db are per-chunk partials */
+  const float *dy;
+  int T, Cin, Cout;
+} lin_job;
+
+static void lin_rows(const lin_job *j, int task, int *r0, int *n) {
+  *r0 = (int)((long long)j->T * task / LIN_CHUNKS);
+  *n = (int)((long long)j->T * (task + 1) / LIN_CHUNKS) - *r0;
 }
 
+static void lin_fwd_task(void *ctx, int task, int thread) {
+  const lin_job *j = ctx;
+  int r0, n;
+  lin_rows(j, task, &r0, &n);
+  if (n > 0)
+    hy_linear_forward(j->y + (size_t)r0 * j->Cout, j->x + (size_t)r0 * j->Cin,
+                      j->w, j->b, n, j->Cin, j->Cout);
+}
+
+static void lin_bwd_task(void *ctx, int task, int thread) {
+  const lin_job *j = ctx;
+  int r0, n;
+  lin_rows(j, task, &r0, &n);
+  float *dw = j->dw ? j->dw + (size_t)task * j->Cout * j->Cin : NULL;
+  float *db = j->db ? j->db + (size_t)task * j->Cout : NULL;
+  if (dw) memset(dw, 0, (size_t)j->Cout * j->Cin * sizeof *dw);
+  if (db) memset(db, 0, (size_t)j->Cout * sizeof *db);
+  if (n > 0)
+    hy_linear_backward(j->dx ? j->dx + (size_t)r0 * j->Cin : NULL, dw, db,
+                       j->dy + (size_t)r0 * j->Cout, j->x + (size_t)r0 * j->Cin,
+                       j->w, n, j->Cin, j->Cout);
+}
+
+size_t hy_bra_linear_scratch_size(int Cin, int Cout) {
+  return (size_t)LIN_CHUNKS * ((size_t)Cout * Cin + Cout);
+}
+
+void hy_bra_linear_forward(float *y, const float *x, const float *w,
+                           const float *b, int T, int Cin, int Cout,
+                           hy_pool *pool) {
+  lin_job j = {.y = y, .x = x, .w = w, .b = b, .T = T, .Cin = Cin, .Cout = Cout};
+  int prev = hy_blas_threads();
+  if (prev != 1) hy_blas_set_threads(1);
+  hy_pool_run(pool, LIN_CHUNKS, lin_fwd_task, &j);
+  if (prev != 1) hy_blas_set_threads(prev);
+}
+
+void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int T, int Cin,
+                            int Cout, float *scratch, hy_pool *pool) {
+  size_t nw = (size_t)Cout * Cin;
+  lin_job j = {.x = x, .w = w, .dx = dx, .dy = dy, .T = T, .Cin = Cin, .Cout = Cout};
+  j.dw = dw ? scratch : NULL;
+  j.db = db ? scratch + LIN_CHUNKS * nw : NULL;
+  int prev = hy_blas_threads();
+  if (prev != 1) hy_blas_set_threads(1);
+  hy_pool_run(pool, LIN_CHUNKS, lin_bwd_task, &j);
+  if (prev != 1) hy_blas_set_threads(prev);
+  for (int k = 0; k < LIN_CHUNKS; k++) {
+    if (dw)
+      for (size_t e = 0; e < nw; e++) dw[e] += j.dw[k * nw + e];
+    if (db)
+      for (int o = 0; o < Cout; o++) db[o] += j.db[(size_t)k * Cout + o];
+  }
+}
 
 /* ---- LePE: depthwise K x K conv on a region-major channels-last map ----- */
 
@@ -254,7 +328,8 @@ static void lepe_load_row(float *buf, const float *src, int ld, int n, int yy,
   memset(buf + (size_t)(p + j->Wp) * C, 0, (size_t)p * C * sizeof *buf);
   int ry = yy / j->rh, i = yy % j->rh, T = j->rh * j->rw;
   for (int rx = 0; rx < j->S; rx++) {
-    const float *s = src + ((size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw) * ld;
+    size_t tok = (size_t)(n * j->S * j->S + ry * j->S + rx) * T + (size_t)i * j->rw;
+    const float *s = src + tok * ld;
     float *d = buf + (size_t)(p + rx * j->rw) * C;
     if (ld == C) {
       memcpy(d, s, (size_t)j->rw * C * sizeof *d);
@@ -502,6 +577,12 @@ typedef struct bra_job {
   scratch_parts s;
 } bra_job;
 
+/* Adaptive-pool bin [*lo, *hi) of output i of n along a side of length len. */
+static void bin(int i, int len, int n, int *lo, int *hi) {
+  *lo = i * len / n;
+  *hi = ((i + 1) * len + n - 1) / n;
+}
+
 /* Region means of q and k, and the pooled k | v of one region. */
 static void stats_task(void *ctx, int task, int thread) {
   const bra_job *j = ctx;
@@ -551,11 +632,39 @@ static float *gather(const bra_job *j, int task, int thread) {
  * scaling; these block kernels keep a region's keys in L1 instead. */
 
 /* S[i][l] = scale * sum_c A[i][c] * Bt[c][l] for i < T, l < L: rows of A
- * against keys stored transposed, Bt [dh][L]. */
+ * against keys stored transposed, Bt [dh][L]. Four rows at a time share
+ * each load of Bt. */
 HY_HOT static void mm_abt(float *restrict S, const float *restrict A, int lda,
                           const float *restrict Bt, int T, int L, int dh,
                           float scale) {
-  for (int i = 0; i < T; i++) {
+  int i = 0;
+  for (; i + 4 <= T; i += 4) {
+    const float *a = A + (size_t)i * lda;
+    float *s = S + (size_t)i * L;
+    int l = 0;
+    for (; l + 16 <= L; l += 16) {
+      v8 x0 = (v8){0}, x1 = x0, y0 = x0, y1 = x0, z0 = x0, z1 = x0, w0 = x0, w1 = x0;
+      for (int c = 0; c < dh; c++) {
+        v8 b0 = LD8(Bt + (size_t)c * L + l), b1 = LD8(Bt + (size_t)c * L + l + 8);
+        float a0 = a[c] * scale, a1 = a[lda + c] * scale;
+        float a2 = a[2 * (size_t)lda + c] * scale, a3 = a[3 * (size_t)lda + c] * scale;
+        x0 += a0 * b0, x1 += a0 * b1, y0 += a1 * b0, y1 += a1 * b1;
+        z0 += a2 * b0, z1 += a2 * b1, w0 += a3 * b0, w1 += a3 * b1;
+      }
+      ST8(s + l, x0), ST8(s + l + 8, x1);
+      ST8(s + L + l, y0), ST8(s + L + l + 8, y1);
+      ST8(s + 2 * (size_t)L + l, z0), ST8(s + 2 * (size_t)L + l + 8, z1);
+      ST8(s + 3 * (size_t)L + l, w0), ST8(s + 3 * (size_t)L + l + 8, w1);
+    }
+    for (; l < L; l++)
+      for (int u = 0; u < 4; u++) {
+        float acc = 0.0f;
+        for (int c = 0; c < dh; c++)
+          acc += (a[(size_t)u * lda + c] * scale) * Bt[(size_t)c * L + l];
+        s[(size_t)u * L + l] = acc;
+      }
+  }
+  for (; i < T; i++) {
     const float *a = A + (size_t)i * lda;
     float *s = S + (size_t)i * L;
     int l = 0;
@@ -640,16 +749,18 @@ HY_HOT static void mm_ptb(float *restrict D, int ldd, const float *restrict P,
 HY_HOT static void softmax_keep(float *s, float *stat, int T, int L) {
   for (int i = 0; i < T; i++) {
     float *x = s + (size_t)i * L;
-    float mx[8];
-    for (int j = 0; j < 8; j++) mx[j] = x[0];
+    v8 m8 = (v8){0} + x[0];
     int l = 0;
-    for (; l + 8 <= L; l += 8)
-      for (int j = 0; j < 8; j++) mx[j] = x[l + j] > mx[j] ? x[l + j] : mx[j];
-    for (; l < L; l++) mx[0] = x[l] > mx[0] ? x[l] : mx[0];
-    float m = mx[0];
-    for (int j = 1; j < 8; j++) m = mx[j] > m ? mx[j] : m;
+    for (; l + 8 <= L; l += 8) m8 = MAX8(LD8(x + l), m8);
+    float m = x[0];
+    for (int j = 0; j < 8; j++) m = m8[j] > m ? m8[j] : m;
+    for (; l < L; l++) m = x[l] > m ? x[l] : m;
     for (l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
-    float inv = 1.0f / hy_vsum(x, L);
+    v8 s8 = (v8){0};
+    for (l = 0; l + 8 <= L; l += 8) s8 += LD8(x + l);
+    float sum = ((s8[0] + s8[4]) + (s8[1] + s8[5])) + ((s8[2] + s8[6]) + (s8[3] + s8[7]));
+    for (; l < L; l++) sum += x[l];
+    float inv = 1.0f / sum;
     for (l = 0; l < L; l++) x[l] *= inv;
     stat[2 * i] = m;
     stat[2 * i + 1] = inv;
@@ -674,8 +785,7 @@ HY_HOT static void softmax_grad(float *dp, const float *p, int T, int L) {
 HY_HOT static void softmax_replay(float *s, const float *stat, int T, int L) {
   for (int i = 0; i < T; i++) {
     float *x = s + (size_t)i * L, m = stat[2 * i], inv = stat[2 * i + 1];
-    for (int l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
-    for (int l = 0; l < L; l++) x[l] *= inv;
+    for (int l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m) * inv;
   }
 }
 
@@ -717,14 +827,14 @@ void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
 
   /* the padded input lives in opre until the attention overwrites it */
   to_regions(j.c.opre, x, g, pool);
-  hy_linear_forward(j.c.qkv, j.c.opre, qkv_w, qkv_b, nrt, g.C, 3 * g.C);
+  hy_bra_linear_forward(j.c.qkv, j.c.opre, qkv_w, qkv_b, nrt, g.C, 3 * g.C, pool);
   hy_pool_run(pool, nr, stats_task, &j);
   for (int n = 0; n < g.N; n++)
     route(j.c.idx + (size_t)n * g.R * g.K, j.s.stats + (size_t)n * g.R * 2 * g.C, j.s.A, g);
   hy_pool_run(pool, nr, attn_fwd_task, &j);
   hy_bra_lepe_forward(j.c.opre, g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, lepe_b,
                       g.N, g.S, g.rh, g.rw, g.C, 5, j.s.lepe, pool);
-  hy_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C);
+  hy_bra_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C, pool);
   from_regions(y, j.s.yr, g, 0, pool);
 }
 
@@ -810,8 +920,8 @@ void hy_bra_backward(float *dx, float *dqkv_w, float *dqkv_b, float *dlepe_w,
 
   to_regions(j.s.dyr, dy, g, pool);
   memset(j.s.dopre, 0, (size_t)nrt * g.C * sizeof *j.s.dopre);
-  hy_linear_backward(j.s.dopre, dproj_w, dproj_b, j.s.dyr, j.c.opre, proj_w,
-                     nrt, g.C, g.C);
+  hy_bra_linear_backward(j.s.dopre, dproj_w, dproj_b, j.s.dyr, j.c.opre, proj_w,
+                         nrt, g.C, g.C, j.s.lin, pool);
 
   memset(j.s.dqkv, 0, (size_t)nrt * 3 * g.C * sizeof *j.s.dqkv);
   hy_pool_run(pool, nr, attn_bwd_task, &j);
@@ -823,8 +933,8 @@ void hy_bra_backward(float *dx, float *dqkv_w, float *dqkv_b, float *dlepe_w,
   /* dyr now holds the padded input, dopre the padded input's gradient */
   if (dqkv_w) to_regions(j.s.dyr, x, g, pool);
   if (dx) memset(j.s.dopre, 0, (size_t)nrt * g.C * sizeof *j.s.dopre);
-  hy_linear_backward(dx ? j.s.dopre : NULL, dqkv_w, dqkv_b, j.s.dqkv, j.s.dyr,
-                     qkv_w, nrt, g.C, 3 * g.C);
+  hy_bra_linear_backward(dx ? j.s.dopre : NULL, dqkv_w, dqkv_b, j.s.dqkv, j.s.dyr,
+                         qkv_w, nrt, g.C, 3 * g.C, j.s.lin, pool);
   if (dx) from_regions(dx, j.s.dopre, g, 1, pool);
 }
 
@@ -1069,7 +1179,8 @@ void hy_bra_backward_naive(float *dx, float *dqkv_w, float *dqkv_b,
             for (int kx = 0; kx < 5; kx++) {
               int iy = y + ky - 2, ix = xx + kx - 2;
               if (iy < 0 || iy >= g.Hp || ix < 0 || ix >= g.Wp) continue;
-              s.dqkv[px_at(g, n, iy, ix) * C3 + 2 * C + c] += gv * lepe_w[(size_t)c * 25 + ky * 5 + kx];
+              s.dqkv[px_at(g, n, iy, ix) * C3 + 2 * C + c] +=
+                  gv * lepe_w[(size_t)c * 25 + ky * 5 + kx];
             }
         }
   for (int c = 0; c < C; c++) {
@@ -1081,7 +1192,8 @@ void hy_bra_backward_naive(float *dx, float *dqkv_w, float *dqkv_b,
           for (int xx = 0; xx < g.Wp; xx++) {
             int iy = y + ky - 2, ix = xx + kx - 2;
             if (iy < 0 || iy >= g.Hp || ix < 0 || ix >= g.Wp) continue;
-            a += (double)s.dO[px_at(g, n, y, xx) * C + c] * s.qkv[px_at(g, n, iy, ix) * C3 + 2 * C + c];
+            a += (double)s.dO[px_at(g, n, y, xx) * C + c] *
+                 s.qkv[px_at(g, n, iy, ix) * C3 + 2 * C + c];
           }
       if (dlepe_w) dlepe_w[(size_t)c * 25 + t] += (float)a;
     }

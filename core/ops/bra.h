@@ -17,11 +17,15 @@
  * Parameters keep PyTorch's layouts: qkv_w [3C][C], qkv_b [3C],
  * lepe_w [C][1][5][5], lepe_b [C], proj_w [C][C], proj_b [C].
  *
- * Internally tokens are region-major, [N][S*S][rh*rw][.], so each region's
- * products are plain strided cblas_sgemm calls. The token linears run on
- * OpenBLAS as configured; the per-region phases split regions over `pool`
- * with OpenBLAS set to 1 thread (restored afterwards). Forward results do not
- * depend on the thread count.
+ * Internally tokens are region-major, [N][S*S][rh*rw][.], so a region's
+ * tokens are one strided matrix. The token linears are sgemm over row chunks
+ * split on `pool` with OpenBLAS at 1 thread (restored afterwards); the
+ * per-region attention products are small register-blocked kernels (head
+ * width 8 against 16..128 pooled keys in `small`, where sgemm spends its
+ * time packing), split by query region; the gathered k/v gradients are then
+ * summed per key region (one writer each, no races). Work is cut into pieces
+ * fixed by the dimensions, so forward and backward results do not depend on
+ * the thread count.
  *
  * Saved for backward (the cache, hy_bra_cache_size floats, in this order,
  * each part 64-byte aligned if the cache is):
@@ -106,6 +110,22 @@ void hy_bra_backward_naive(float *dx, float *dqkv_w, float *dqkv_b,
                            const float *lepe_w, const float *lepe_b,
                            const float *proj_w, const float *proj_b,
                            hy_bra_dims d, float *scratch);
+
+/* Token linear y = x W^T + b (hy_linear_*) with the rows split into 8 fixed
+ * chunks over `pool` and OpenBLAS set to 1 thread meanwhile (restored), so
+ * OpenBLAS's spinning workers never compete with the pool; results do not
+ * depend on the thread count. Shared with the stage-5 attention (mhsa.c).
+ * Backward accumulates into dx, dw, db (any may be NULL) and needs
+ * hy_bra_linear_scratch_size floats of scratch for per-chunk dw | db. */
+size_t hy_bra_linear_scratch_size(int Cin, int Cout);
+void hy_bra_linear_forward(float *y,       /* [T][Cout] */
+                           const float *x, /* [T][Cin] */
+                           const float *w, /* [Cout][Cin] */
+                           const float *b, /* [Cout] or NULL */
+                           int T, int Cin, int Cout, hy_pool *pool);
+void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int T, int Cin,
+                            int Cout, float *scratch, hy_pool *pool);
 
 /* LePE, shared with the stage-5 attention (mhsa.c): a depthwise K x K conv
  * (K odd, stride 1, zero padding K/2, bias) over channels-last maps of

@@ -6,7 +6,6 @@
 
 #include "blas.h"
 #include "bra.h"
-#include "linear.h"
 #include "softmax.h"
 
 static size_t al16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -24,7 +23,7 @@ static geo geo_of(hy_mhsa_dims d) {
 
 typedef struct parts {
   float *qkv, *prob, *opre; /* cache */
-  float *lepe, *dqkv, *dopre, *dP; /* scratch */
+  float *lepe, *lin, *dqkv, *dopre, *dP; /* scratch */
   size_t cache_size, scratch_size;
 } parts;
 
@@ -42,6 +41,8 @@ static parts layout(float *cache, float *scratch, geo g, int nt) {
   o = 0;
   p.lepe = scratch ? scratch + o : NULL;
   o += al16(hy_bra_lepe_scratch_size(g.N, 1, g.H, g.W, g.C, 5, nt));
+  p.lin = scratch ? scratch + o : NULL;
+  o += al16(hy_bra_linear_scratch_size(g.C, 3 * g.C));
   p.dqkv = scratch ? scratch + o : NULL;
   o += al16(nt_tok * 3 * g.C);
   p.dopre = scratch ? scratch + o : NULL;
@@ -125,11 +126,11 @@ void hy_mhsa_forward(float *y, float *cache, const float *x, const float *qkv_w,
   geo g = j.g;
   j.p = layout(cache, scratch, g, hy_pool_threads(pool));
   int nt = g.N * g.T;
-  hy_linear_forward(j.p.qkv, x, qkv_w, NULL, nt, g.C, 3 * g.C);
+  hy_bra_linear_forward(j.p.qkv, x, qkv_w, NULL, nt, g.C, 3 * g.C, pool);
   run_heads(pool, g.N * g.M, attn_fwd_task, &j);
   hy_bra_lepe_forward(j.p.opre, g.C, x, g.C, lepe_w, lepe_b, g.N, 1, g.H, g.W,
                       g.C, 5, j.p.lepe, pool);
-  hy_linear_forward(y, j.p.opre, proj_w, proj_b, nt, g.C, g.C);
+  hy_bra_linear_forward(y, j.p.opre, proj_w, proj_b, nt, g.C, g.C, pool);
 }
 
 void hy_mhsa_backward(float *dx, float *dqkv_w, float *dlepe_w, float *dlepe_b,
@@ -143,11 +144,13 @@ void hy_mhsa_backward(float *dx, float *dqkv_w, float *dlepe_w, float *dlepe_b,
   j.p = layout((float *)cache, scratch, g, hy_pool_threads(pool));
   int nt = g.N * g.T;
   memset(j.p.dopre, 0, (size_t)nt * g.C * sizeof *j.p.dopre);
-  hy_linear_backward(j.p.dopre, dproj_w, dproj_b, dy, j.p.opre, proj_w, nt, g.C, g.C);
+  hy_bra_linear_backward(j.p.dopre, dproj_w, dproj_b, dy, j.p.opre, proj_w, nt,
+                         g.C, g.C, j.p.lin, pool);
   hy_bra_lepe_backward(dx, g.C, dlepe_w, dlepe_b, j.p.dopre, g.C, x, g.C, lepe_w,
                        g.N, 1, g.H, g.W, g.C, 5, j.p.lepe, pool);
   run_heads(pool, g.N * g.M, attn_bwd_task, &j);
-  hy_linear_backward(dx, dqkv_w, NULL, j.p.dqkv, x, qkv_w, nt, g.C, 3 * g.C);
+  hy_bra_linear_backward(dx, dqkv_w, NULL, j.p.dqkv, x, qkv_w, nt, g.C, 3 * g.C,
+                         j.p.lin, pool);
 }
 
 /* ---- naive reference ---------------------------------------------------- */

@@ -11,9 +11,10 @@
  * Parameters keep PyTorch's layouts: qkv_w [3C][C], lepe_w [C][1][5][5],
  * lepe_b [C], proj_w [C][C], proj_b [C].
  *
- * The token linears run on OpenBLAS as configured; the per-head products
- * split the N*heads (image, head) pairs over `pool` with OpenBLAS at 1 thread
- * (restored afterwards). Forward results do not depend on the thread count.
+ * Every phase runs on `pool` with OpenBLAS at 1 thread (restored
+ * afterwards): the token linears split rows (hy_bra_linear_*), the per-head
+ * sgemm products split the N*heads (image, head) pairs. Forward and
+ * backward results do not depend on the thread count.
  *
  * Saved for backward (the cache, hy_mhsa_cache_size floats, in this order):
  *   qkv   [N][T][3C]        q | k | v

@@ -47,8 +47,9 @@ void hy_global_avgpool_backward(float *dx, const float *dy, int N, int C,
 /* ---- global max ---- */
 
 /* Two passes: the maximum with 8 vectorisable lanes, then the first index
- * holding it (the plane is still in cache). Lanes skip NaN like the scalar
- * `>` does; the value returned is the element at the arg-max. */
+ * holding it (the plane is still in cache). With NaN in the plane the
+ * search may find nothing and stops at the last index: y = x[argmax]
+ * always, in bounds. */
 static HY_HOT void gmax_fwd_task(void *p, int plane, int thread) {
   const pool_ctx *c = p;
   const float *x = c->x + (size_t)plane * c->hw;
@@ -62,7 +63,7 @@ static HY_HOT void gmax_fwd_task(void *p, int plane, int thread) {
   float best = m[0];
   for (int j = 1; j < 8; j++) best = m[j] > best ? m[j] : best;
   size_t arg = 0;
-  while (x[arg] != best) arg++;
+  while (arg + 1 < n && !(x[arg] == best)) arg++;
   c->y[plane] = x[arg];
   c->arg[plane] = (int32_t)arg;
 }
