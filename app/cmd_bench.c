@@ -5,13 +5,18 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "bench.h"
 #include "blas.h"
 #include "cli.h"
 #include "config.h"
+#include "image.h"
+#include "model.h"
+#include "net.h"
 #include "netconfig.h"
+#include "predict.h"
 
 #define CMD "bench"
 
@@ -44,17 +49,109 @@ static void print_header(const char *what) {
          "------------------------------------------------------");
 }
 
+typedef struct {
+  const char *path;
+  hy_image img;
+  hy_predictor *predictor;
+  hy_prediction pred;
+  int failed;
+} predict_ctx;
+
+static void run_decode(void *p) {
+  predict_ctx *c = p;
+  hy_image_free(&c->img);
+  c->failed |= hy_image_load(&c->img, c->path, NULL) != HY_OK;
+}
+
+static void run_predict(void *p) {
+  predict_ctx *c = p;
+  c->failed |= hy_predictor_run(c->predictor, &c->img, &c->pred, NULL) != HY_OK;
+}
+
+static void run_end_to_end(void *p) {
+  run_decode(p);
+  run_predict(p);
+}
+
+static double peak_rss_mb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;
+}
+
+static void emit(table *t, const char *name, const char *pass, double ms, double gflop) {
+  hy_bench_row row = {0};
+  g_strlcpy(row.name, name, sizeof row.name);
+  g_strlcpy(row.pass, pass, sizeof row.pass);
+  row.ms = ms;
+  row.gflop = gflop;
+  if (gflop > 0) {
+    print_row(&row, t);
+  } else {
+    printf("| %-52s | %-4s | %9.3f | %16s |        |\n", row.name, row.pass, row.ms, "");
+    t->total += ms;
+  }
+}
+
+/* Image to landmarks, as `hyatt predict` does it: decode, letterbox,
+ * forward (inference plan), coarse-to-fine decoding. */
+static int bench_predict(table *t, const hy_net_config *cfg, const char *model, const char *image,
+                         int threads, int reps) {
+  hy_error err = {0};
+  hy_net *net = NULL;
+  double t0 = g_get_monotonic_time() / 1e3;
+  if (model) {
+    if (hy_model_load(&net, NULL, model, HY_INFER, threads, &err) != HY_OK)
+      return hy_cli_error(CMD, "%s", err.msg);
+  } else {
+    if (hy_net_create(&net, cfg, 1, HY_INFER, threads, &err) != HY_OK)
+      return hy_cli_error(CMD, "%s", err.msg);
+    hy_net_init_seeded(net, 1);
+    hy_net_fold_bn(net);
+  }
+  predict_ctx c = {.path = image};
+  if (hy_predictor_new(&c.predictor, net, threads, &err) != HY_OK) {
+    hy_net_free(net);
+    return hy_cli_error(CMD, "%s", err.msg);
+  }
+  double load_ms = g_get_monotonic_time() / 1e3 - t0;
+  if (hy_image_load(&c.img, image, &err) != HY_OK) {
+    hy_predictor_free(c.predictor);
+    return hy_cli_error(CMD, "%s", err.msg);
+  }
+  g_autofree char *base = g_path_get_basename(image);
+  char name[128];
+  printf("\nimage %s (%dx%d), model %s\n", image, c.img.width, c.img.height,
+         model ? model : "random weights");
+  print_header(_("predict, end to end"));
+  emit(t, model ? "load the model file and plan the network" : "plan the network", "once", load_ms, 0);
+  g_snprintf(name, sizeof name, "decode %s", base);
+  emit(t, name, "warm", hy_bench_time(run_decode, &c, reps), 0);
+  g_snprintf(name, sizeof name, "letterbox + forward + decode (%s)", cfg->name);
+  emit(t, name, "warm", hy_bench_time(run_predict, &c, reps), 0);
+  emit(t, "end to end: image file to landmarks", "warm", hy_bench_time(run_end_to_end, &c, reps), 0);
+  hy_image_free(&c.img);
+  hy_predictor_free(c.predictor);
+  if (c.failed) return hy_cli_error(CMD, _("a prediction failed during the benchmark"));
+  printf("\npeak memory (RSS) of this process so far: %.0f MiB\n", peak_rss_mb());
+  return HY_EXIT_OK;
+}
+
 int hy_cmd_bench(int argc, char **argv) {
-  g_autofree char *config = NULL;
+  g_autofree char *config = NULL, *model = NULL, *image = NULL;
   int threads = 2, reps = 7;
   const GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_STRING, &config,
      N_("Network configuration whose shapes are measured (default: small)"), N_("small|paper")},
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: 2)"), N_("N")},
     {"reps", 'r', 0, G_OPTION_ARG_INT, &reps, N_("Timed runs per measurement; the median is shown (default: 7)"), N_("N")},
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
+     N_("predict: the model to time (default: random weights of --config)"), N_("FILE")},
+    {"image", 'i', 0, G_OPTION_ARG_FILENAME, &image,
+     N_("predict: the image (default: ../shared/data/isbi2015/images/001.jpg)"), N_("FILE")},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new(_("[ops|net]"));
+  g_autoptr(GOptionContext) ctx = g_option_context_new(_("[ops|net|predict]"));
   g_option_context_set_summary(ctx, _("Measures the speed of every op and of the whole network.\n"
                                       "Percentages are of the sgemm peak (compute-bound ops) or of the\n"
                                       "memcpy bandwidth (memory-bound ops) measured in the same run."));
@@ -63,8 +160,9 @@ int hy_cmd_bench(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "all";
   gboolean ops = !strcmp(what, "ops") || !strcmp(what, "all");
   gboolean net = !strcmp(what, "net") || !strcmp(what, "all");
-  if (argc > 2 || (!ops && !net))
-    return hy_cli_usage_error(CMD, _("unknown benchmark '%s' (ops or net)"), what);
+  gboolean predict = !strcmp(what, "predict") || !strcmp(what, "all");
+  if (argc > 2 || (!ops && !net && !predict))
+    return hy_cli_usage_error(CMD, _("unknown benchmark '%s' (ops, net or predict)"), what);
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
   if (reps < 1 || reps > 101) return hy_cli_usage_error(CMD, _("--reps must be in 1..101"));
 
@@ -101,5 +199,9 @@ int hy_cmd_bench(int argc, char **argv) {
       printf("\nplanned memory: inference %.0f MiB, training %.0f MiB (incl. Adam moments)\n", infer_mb, train_mb);
   }
   hy_pool_destroy(pool);
+  if (predict && status == HY_EXIT_OK) {
+    const char *path = image ? image : "../shared/data/isbi2015/images/001.jpg";
+    status = bench_predict(&t, &cfg, model, path, threads, reps);
+  }
   return status;
 }
