@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -28,6 +29,15 @@ int hy_cli_usage_error(const char *command, const char *fmt, ...) {
   print_error(command, fmt, ap, TRUE);
   va_end(ap);
   return HY_EXIT_USAGE;
+}
+
+void hy_cli_print_json(JsonBuilder *b) {
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, TRUE);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  printf("%s\n", text);
 }
 
 gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,

@@ -1,9 +1,10 @@
 /* Shared pieces of the `hyatt` command line: exit statuses, one-line error
- * messages ("hyatt show: ..." on stderr), option parsing, and the entry
- * point of every subcommand. */
+ * messages ("hyatt show: ..." on stderr), option parsing, JSON output, and
+ * the entry point of every subcommand. */
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,9 @@ int hy_cli_usage_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(
  * error and returns FALSE; `--help` prints the help and exits with 0. */
 gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
                       char ***argv);
+
+/* Prints what b has built, indented, and a newline on stdout. */
+void hy_cli_print_json(JsonBuilder *b);
 
 /* Subcommands: argv[0] is the command name; return the exit status. */
 int hy_cmd_bench(int argc, char **argv);

@@ -150,12 +150,7 @@ static void print_json(const char *model, const hy_model_info *info, const hy_ne
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
+  hy_cli_print_json(b);
 }
 
 int hy_cmd_eval(int argc, char **argv) {
@@ -191,11 +186,9 @@ int hy_cmd_eval(int argc, char **argv) {
   hy_dataset_spec spec;
   g_autoptr(GError) error = NULL;
   g_autofree char *source = NULL;
-  if (!hy_dataset_spec_for(&spec, data, info_file, &source, &error))
+  if (!hy_dataset_spec_from_options(&spec, data, info_file, spacing, &source, &error))
     return hy_cli_error(CMD, "%s", error->message);
   if (spacing > 0) {
-    spec.spacing_mm = spacing;
-    spec.spacing_landmarks[0] = spec.spacing_landmarks[1] = 0;
     g_free(source);
     source = g_strdup("--spacing");
   }

@@ -157,12 +157,7 @@ static void print_json(const char *path, const hy_net_config *c, const hy_model_
   add_string(b, "metrics", info->metrics);
   add_string(b, "hyatt_version", info->hyatt_version);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
+  hy_cli_print_json(b);
 }
 
 int hy_cmd_info(int argc, char **argv) {

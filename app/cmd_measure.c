@@ -29,6 +29,7 @@
 #include "config.h"
 #include "datasetinfo.h"
 #include "landmark_set.h"
+#include "landmark_source.h"
 #include "landmarks.h"
 #include "measure.h"
 
@@ -56,23 +57,6 @@ static void input_clear(input *in) {
   memset(in, 0, sizeof *in);
 }
 
-static gboolean has_suffix_ci(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && g_ascii_strcasecmp(s + n - k, suffix) == 0;
-}
-
-/* FILE or FILE:ROW; a path that exists as given is never split. */
-static void split_spec(const char *spec, char **file, char **row) {
-  const char *colon = strrchr(spec, ':');
-  *row = NULL;
-  if (g_file_test(spec, G_FILE_TEST_EXISTS) || !colon || strchr(colon, G_DIR_SEPARATOR)) {
-    *file = g_strdup(spec);
-    return;
-  }
-  *file = g_strndup(spec, (gsize)(colon - spec));
-  *row = g_strdup(colon + 1);
-}
-
 static gboolean starts_with_bytes(const char *path, const char *magic, size_t n) {
   FILE *f = fopen(path, "rb");
   if (!f) return FALSE;
@@ -86,29 +70,6 @@ static gboolean is_image(const char *path) {
   return starts_with_bytes(path, "\x89PNG", 4) || starts_with_bytes(path, "\xFF\xD8\xFF", 3);
 }
 
-/* A CSV by its extension or a first line starting "image"; else ISBI text. */
-static gboolean looks_like_csv(const char *path) {
-  if (has_suffix_ci(path, ".csv")) return TRUE;
-  if (has_suffix_ci(path, ".txt")) return FALSE;
-  FILE *f = fopen(path, "rb");
-  if (!f) return FALSE; /* the text reader reports the failure */
-  char buf[64] = {0};
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *p = buf;
-  if (g_str_has_prefix(p, "\xEF\xBB\xBF")) p += 3;
-  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '"') p++;
-  return g_ascii_strncasecmp(p, "image", 5) == 0;
-}
-
-static char *stem(const char *path) {
-  char *base = g_path_get_basename(path);
-  char *dot = strrchr(base, '.');
-  if (dot && dot != base) *dot = '\0';
-  return base;
-}
-
 /* Points from a CSV row (ROW, else the row named after image, else the only
  * row) or an ISBI text file of `expect` points. */
 static int load_points(input *in, const char *file, const char *row, const char *image,
@@ -116,25 +77,12 @@ static int load_points(input *in, const char *file, const char *row, const char 
   g_autofree char *disp = g_filename_display_basename(file);
   hy_error err = {0};
   in->folder = g_path_get_dirname(file);
-  if (looks_like_csv(file)) {
+  if (hy_landmark_source_is_csv(file)) {
     hy_landmark_table t = {0};
     if (hy_landmark_csv_load(&t, file, &err) != HY_OK) return hy_cli_error(CMD, "%s", err.msg);
-    g_autofree char *want = row ? g_strdup(row) : NULL;
-    int r = -1;
-    if (row) {
-      r = hy_landmark_table_find(&t, row);
-    } else if (image) {
-      want = stem(image);
-      r = hy_landmark_table_find(&t, want);
-      if (r < 0) {
-        g_free(want);
-        want = g_path_get_basename(image);
-        r = hy_landmark_table_find(&t, want);
-      }
-    } else if (t.n_rows == 1) {
-      r = 0;
-    }
+    int r = hy_landmark_source_find_row(&t, row, image);
     if (r < 0) {
+      g_autofree char *want = row ? g_strdup(row) : image ? g_path_get_basename(image) : NULL;
       int status = want ? hy_cli_error(CMD, _("no row '%s' in %s"), want, disp)
                         : hy_cli_error(CMD, _("%s has %d rows: choose one with %s:ROW"), disp,
                                        t.n_rows, disp);
@@ -150,11 +98,8 @@ static int load_points(input *in, const char *file, const char *row, const char 
   if (row)
     return hy_cli_error(CMD, _("%s is an ISBI text file: it has no rows to choose with ':%s'"),
                         disp, row);
-  hy_point *p = NULL;
-  if (hy_landmark_text_load(&p, &in->n, file, expect, &err) != HY_OK)
+  if (hy_landmark_source_text(&in->points, &in->n, file, expect, &err) != HY_OK)
     return hy_cli_error(CMD, "%s", err.msg);
-  in->points = g_memdup2(p, sizeof(hy_point) * (gsize)in->n);
-  free(p);
   in->label = g_strdup(disp);
   in->is_text = TRUE;
   return HY_EXIT_OK;
@@ -165,8 +110,8 @@ static int load_points(input *in, const char *file, const char *row, const char 
  * it is read as isbi2015, the set of that format. */
 static int load_spec(input *in, const char *spec, const char *image, HyLandmarkSet **set) {
   g_autofree char *file = NULL, *row = NULL;
-  split_spec(spec, &file, &row);
-  gboolean csv = looks_like_csv(file);
+  hy_landmark_source_split(spec, &file, &row);
+  gboolean csv = hy_landmark_source_is_csv(file);
   if (!csv && !*set) {
     g_autoptr(GError) error = NULL;
     if (!(*set = hy_landmark_set_new_named("isbi2015", &error)))
@@ -245,12 +190,6 @@ static int load_annotation(input *in, const char *file) {
   in->label = g_filename_display_basename(file);
   in->folder = g_path_get_dirname(file);
   return HY_EXIT_OK;
-}
-
-static HyLandmarkSet *open_set(const char *spec, GError **error) {
-  if (strchr(spec, G_DIR_SEPARATOR) || has_suffix_ci(spec, ".json"))
-    return hy_landmark_set_new_from_file(spec, error);
-  return hy_landmark_set_new_named(spec, error);
 }
 
 /* The shipped set with n landmarks, or NULL with the reason in *error. */
@@ -418,19 +357,20 @@ int hy_cmd_measure(int argc, char **argv) {
 
   g_autoptr(GError) error = NULL;
   g_autoptr(HyLandmarkSet) set = NULL;
-  if (set_opt && !(set = open_set(set_opt, &error)))
+  if (set_opt && !(set = hy_landmark_set_new_from_spec(set_opt, &error)))
     return hy_cli_error(CMD, "%s", error->message);
 
   input in = {0};
   int status;
   g_autofree char *beside = g_strconcat(arg, ".hyatt.json", NULL);
+  g_autofree char *lower = g_ascii_strdown(arg, -1);
   if (landmarks) {
     if (!g_file_test(arg, G_FILE_TEST_IS_REGULAR)) {
       g_autofree char *disp = g_filename_display_name(arg);
       return hy_cli_error(CMD, _("%s: no such image"), disp);
     }
     status = load_spec(&in, landmarks, arg, &set);
-  } else if (has_suffix_ci(arg, ".json")) {
+  } else if (g_str_has_suffix(lower, ".json")) {
     status = load_annotation(&in, arg);
   } else if (is_image(arg)) {
     if (!g_file_test(beside, G_FILE_TEST_IS_REGULAR)) {

@@ -14,11 +14,6 @@
 
 #define CMD "model-init"
 
-static gboolean has_suffix_ci(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && g_ascii_strcasecmp(s + n - k, suffix) == 0;
-}
-
 static int set_name(hy_model_info *info, const char *name) {
   if (strlen(name) >= sizeof info->landmark_set)
     return hy_cli_usage_error(CMD, _("landmark set name '%s' is too long"), name);
@@ -50,9 +45,7 @@ static int landmarks_of(hy_model_info *info, double *spacing, const char *set, c
     return status;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(HyLandmarkSet) def = strchr(set, G_DIR_SEPARATOR) || has_suffix_ci(set, ".json")
-                                     ? hy_landmark_set_new_from_file(set, &error)
-                                     : hy_landmark_set_new_named(set, &error);
+  g_autoptr(HyLandmarkSet) def = hy_landmark_set_new_from_spec(set, &error);
   if (!def) {
     if (g_error_matches(error, HY_LANDMARK_SET_ERROR, HY_LANDMARK_SET_ERROR_NOT_FOUND))
       return hy_cli_usage_error(CMD, _("%s (or give the names with --names)"), error->message);

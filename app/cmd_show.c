@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "image.h"
+#include "landmark_source.h"
 #include "landmarks.h"
 #include "overlay.h"
 
@@ -33,71 +34,18 @@ static void source_clear(source *s) {
   memset(s, 0, sizeof *s);
 }
 
-/* FILE or FILE:ROW; a path that exists as given is never split, so file
- * names with colons still work. */
-static void split_spec(const char *spec, source *s) {
-  const char *colon = strrchr(spec, ':');
-  if (g_file_test(spec, G_FILE_TEST_EXISTS) || !colon || strchr(colon, G_DIR_SEPARATOR)) {
-    s->file = g_strdup(spec);
-    return;
-  }
-  s->file = g_strndup(spec, (gsize)(colon - spec));
-  s->row = g_strdup(colon + 1);
-}
-
-static gboolean has_suffix_ci(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && g_ascii_strcasecmp(s + n - k, suffix) == 0;
-}
-
-/* A CSV by its extension, or by a first line that starts like its header
- * ("image,"); anything else is read as ISBI text. */
-static gboolean looks_like_csv(const char *path) {
-  if (has_suffix_ci(path, ".csv")) return TRUE;
-  if (has_suffix_ci(path, ".txt")) return FALSE;
-  FILE *f = fopen(path, "rb");
-  if (!f) return FALSE; /* the text reader reports the failure */
-  char buf[64] = {0};
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *p = buf;
-  if (g_str_has_prefix(p, "\xEF\xBB\xBF")) p += 3;
-  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '"') p++;
-  return g_ascii_strncasecmp(p, "image", 5) == 0;
-}
-
-static char *stem(const char *path) {
-  char *base = g_path_get_basename(path);
-  char *dot = strrchr(base, '.');
-  if (dot && dot != base) *dot = '\0';
-  return base;
-}
-
 /* Loads the points of s; expect = 0 or the count they must have. */
 static int load_source(source *s, const char *image_path, int expect) {
   g_autofree char *file_disp = g_filename_display_name(s->file);
   g_autofree char *base_disp = g_filename_display_basename(s->file);
   hy_error err = {0};
-  if (looks_like_csv(s->file)) {
+  if (hy_landmark_source_is_csv(s->file)) {
     hy_landmark_table t = {0};
     if (hy_landmark_csv_load(&t, s->file, &err) != HY_OK)
       return hy_cli_error(CMD, "%s", err.msg);
-    int r;
-    g_autofree char *want = NULL;
-    if (s->row) {
-      want = g_strdup(s->row);
-      r = hy_landmark_table_find(&t, want);
-    } else {
-      /* the image's name without extension (001.jpg -> 001), else with it */
-      want = stem(image_path);
-      r = hy_landmark_table_find(&t, want);
-      if (r < 0) {
-        g_autofree char *base = g_path_get_basename(image_path);
-        r = hy_landmark_table_find(&t, base);
-      }
-    }
+    int r = hy_landmark_source_find_row(&t, s->row, image_path);
     if (r < 0) {
+      g_autofree char *want = s->row ? g_strdup(s->row) : hy_landmark_source_stem(image_path);
       int status = s->row ? hy_cli_error(CMD, _("no row '%s' in %s"), want, file_disp)
                           : hy_cli_error(CMD, _("no row '%s' (the image's name) in %s: "
                                                 "choose one with %s:ROW"),
@@ -113,11 +61,8 @@ static int load_source(source *s, const char *image_path, int expect) {
     if (s->row)
       return hy_cli_error(CMD, _("%s is an ISBI text file: it has no rows to choose with ':%s'"),
                           file_disp, s->row);
-    hy_point *p = NULL;
-    if (hy_landmark_text_load(&p, &s->n, s->file, expect, &err) != HY_OK)
+    if (hy_landmark_source_text(&s->points, &s->n, s->file, expect, &err) != HY_OK)
       return hy_cli_error(CMD, "%s", err.msg);
-    s->points = g_memdup2(p, sizeof(hy_point) * (gsize)s->n);
-    free(p);
     s->label = g_strdup(base_disp);
   }
   return HY_EXIT_OK;
@@ -198,7 +143,7 @@ int hy_cmd_show(int argc, char **argv) {
   hy_image img = {0};
   cairo_surface_t *surface = NULL;
   for (int i = 0; i < n_sources && !status; i++) {
-    split_spec(specs[i], &src[i]);
+    hy_landmark_source_split(specs[i], &src[i].file, &src[i].row);
     int expect = count ? count : i > 0 ? src[0].n : 0;
     status = load_source(&src[i], image_path, expect);
     if (!status && count && src[i].n != count)

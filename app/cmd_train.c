@@ -177,12 +177,8 @@ int hy_cmd_train(int argc, char **argv) {
   hy_dataset_spec spec;
   g_autoptr(GError) error = NULL;
   g_autofree char *source = NULL;
-  if (!hy_dataset_spec_for(&spec, data, info_file, &source, &error))
+  if (!hy_dataset_spec_from_options(&spec, data, info_file, spacing, &source, &error))
     return hy_cli_error(CMD, "%s", error->message);
-  if (spacing > 0) {
-    spec.spacing_mm = spacing;
-    spec.spacing_landmarks[0] = spec.spacing_landmarks[1] = 0;
-  }
 
   hy_train_options o;
   hy_train_options_defaults(&o);

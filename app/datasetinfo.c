@@ -162,3 +162,14 @@ gboolean hy_dataset_spec_for(hy_dataset_spec *spec, const char *dir, const char 
   if (source) *source = g_steal_pointer(&where);
   return TRUE;
 }
+
+gboolean hy_dataset_spec_from_options(hy_dataset_spec *spec, const char *dir,
+                                      const char *descriptor, double spacing_mm, char **source,
+                                      GError **error) {
+  if (!hy_dataset_spec_for(spec, dir, descriptor, source, error)) return FALSE;
+  if (spacing_mm > 0) {
+    spec->spacing_mm = spacing_mm;
+    spec->spacing_landmarks[0] = spec->spacing_landmarks[1] = 0;
+  }
+  return TRUE;
+}

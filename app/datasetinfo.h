@@ -31,4 +31,11 @@ gboolean hy_dataset_spec_parse(hy_dataset_spec *spec, const char *json, gssize l
 gboolean hy_dataset_spec_for(hy_dataset_spec *spec, const char *dir, const char *descriptor,
                              char **source, GError **error);
 
+/* The same for the --dataset-info and --spacing options of `hyatt train`
+ * and `hyatt eval`: spacing_mm > 0 replaces the descriptor's spacing, which
+ * is then not derived from landmarks either; 0 keeps it. */
+gboolean hy_dataset_spec_from_options(hy_dataset_spec *spec, const char *dir,
+                                      const char *descriptor, double spacing_mm, char **source,
+                                      GError **error);
+
 G_END_DECLS

@@ -578,6 +578,14 @@ HyLandmarkSet *hy_landmark_set_new_named(const char *name, GError **error) {
   return NULL;
 }
 
+HyLandmarkSet *hy_landmark_set_new_from_spec(const char *spec, GError **error) {
+  g_return_val_if_fail(spec != NULL, NULL);
+  g_autofree char *lower = g_ascii_strdown(spec, -1);
+  if (strchr(spec, G_DIR_SEPARATOR) || g_str_has_suffix(lower, ".json"))
+    return hy_landmark_set_new_from_file(spec, error);
+  return hy_landmark_set_new_named(spec, error);
+}
+
 /* ---- accessors -------------------------------------------------------- */
 
 const char *hy_landmark_set_get_name(HyLandmarkSet *self) {

@@ -70,6 +70,10 @@ HyLandmarkSet *hy_landmark_set_new_from_data(const char *data, gssize length,
  * hyatt-studio/landmarks), and loads the first; its "name" must be `name`. */
 HyLandmarkSet *hy_landmark_set_new_named(const char *name, GError **error);
 
+/* A set as users give it: a definition file when spec has a folder in it
+ * or ends in .json (any case), else a name for hy_landmark_set_new_named. */
+HyLandmarkSet *hy_landmark_set_new_from_spec(const char *spec, GError **error);
+
 /* Those folders, most important first (free with g_strfreev). */
 char **hy_landmark_set_search_dirs(void);
 

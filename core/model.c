@@ -1,15 +1,14 @@
 #include "model.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "c_numeric.h"
 #include "estimate.h"
 #include "fileio.h"
 
@@ -56,23 +55,6 @@ static int valid_set_name(const char *s) {
 
 static int valid_spacing(double mm) { return isfinite(mm) && mm > 0 && mm <= 10; }
 
-/* Numbers in model headers are written and read in the C locale, whatever
- * the process's (a German desktop would otherwise write "0,1"). */
-typedef struct c_numeric {
-  locale_t c, old;
-} c_numeric;
-
-static void c_numeric_enter(c_numeric *l) {
-  l->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  l->old = l->c ? uselocale(l->c) : (locale_t)0;
-}
-
-static void c_numeric_leave(c_numeric *l) {
-  if (!l->c) return;
-  uselocale(l->old);
-  freelocale(l->c);
-}
-
 /* The shortest of %.15g / %.17g that reads back as the same double. */
 static void format_double(char *buf, size_t size, double v) {
   snprintf(buf, size, "%.15g", v);
@@ -80,17 +62,6 @@ static void format_double(char *buf, size_t size, double v) {
 }
 
 /* ---- checks shared by save and load ---- */
-
-static uint32_t crc_bytes(const unsigned char *p, size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  while (n > 0) { /* zlib takes uInt lengths */
-    uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-    c = crc32(c, p, chunk);
-    p += chunk;
-    n -= chunk;
-  }
-  return (uint32_t)c;
-}
 
 /* Index of the first NaN or Inf in x, or n. */
 static size_t first_nonfinite(const float *x, size_t n) {
@@ -231,12 +202,12 @@ hy_status hy_model_save_ex(const hy_net *net, const hy_model_info *info,
   }
   hy_tensorfile_writer *w = hy_tensorfile_writer_new();
   if (!w) return hy_fail(err, HY_E_NOMEM, "cannot save %s: out of memory", path);
-  c_numeric loc;
-  c_numeric_enter(&loc);
+  hy_c_numeric loc;
+  hy_c_numeric_enter(&loc);
   hy_tensorfile_writer_meta(w, "format", "%s", extra ? FORMAT_CHECKPOINT : FORMAT_MODEL);
   hy_net_config_to_meta(&net->cfg, w);
   put_info(w, info);
-  c_numeric_leave(&loc);
+  hy_c_numeric_leave(&loc);
   for (int i = 0; extra && i < extra->n_meta; i++)
     hy_tensorfile_writer_meta(w, extra->meta[i].key, "%s", extra->meta[i].value);
   for (int i = 0; i < p->n_params; i++) {
@@ -433,11 +404,11 @@ static hy_status read_checked(hy_tensorfile **tf, hy_plan *shape, hy_net_config 
     return hy_fail(err, HY_E_FORMAT, "%s is a '%.64s' file, not a model (%s or %s)", path, format,
                    FORMAT_MODEL, FORMAT_CHECKPOINT);
   info->checkpoint = strcmp(format, FORMAT_CHECKPOINT) == 0;
-  c_numeric loc;
-  c_numeric_enter(&loc);
+  hy_c_numeric loc;
+  hy_c_numeric_enter(&loc);
   st = with_path(hy_net_config_from_meta(cfg, *tf, err), path, err);
   if (st == HY_OK) st = parse_info(info, *tf, cfg, path, err);
-  c_numeric_leave(&loc);
+  hy_c_numeric_leave(&loc);
   if (st != HY_OK) return st;
   double least = hy_net_memory_floor(cfg, N), limit = memory_limit();
   if (least > limit)
@@ -455,7 +426,8 @@ static hy_status read_checked(hy_tensorfile **tf, hy_plan *shape, hy_net_config 
     if (shape->table[i].is_buffer) info->buffer_count += shape->table[i].n;
     else info->param_count += shape->table[i].n;
   }
-  snprintf(info->id, sizeof info->id, "%08x", (unsigned)crc_bytes((*tf)->bytes, (*tf)->size));
+  snprintf(info->id, sizeof info->id, "%08x",
+           (unsigned)hy_tensorfile_crc32((*tf)->bytes, (*tf)->size));
   info->file_bytes = (*tf)->size;
   return HY_OK;
 }
@@ -515,7 +487,7 @@ hy_status hy_model_id(char id[HY_MODEL_ID_SIZE], const char *path, hy_error *err
   id[0] = 0;
   hy_status st = hy_read_file(path, HY_MODEL_FILE_MAX, &data, &len, err);
   if (st != HY_OK) return st;
-  snprintf(id, HY_MODEL_ID_SIZE, "%08x", (unsigned)crc_bytes(data, len));
+  snprintf(id, HY_MODEL_ID_SIZE, "%08x", (unsigned)hy_tensorfile_crc32(data, len));
   free(data);
   return HY_OK;
 }

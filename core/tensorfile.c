@@ -34,7 +34,7 @@ static uint64_t get_le(reader *r, int bytes) {
   return v;
 }
 
-static uint32_t crc_of(const void *data, uint64_t n) {
+uint32_t hy_tensorfile_crc32(const void *data, uint64_t n) {
   uLong c = crc32(0L, Z_NULL, 0);
   const Bytef *p = data;
   while (n > 0) { /* zlib takes uInt lengths */
@@ -172,7 +172,7 @@ static hy_status parse(hy_tensorfile *tf, const char *path, hy_error *err) {
   uint32_t table_crc = (uint32_t)get_le(&r, 4);
   if (r.overrun)
     return hy_fail(err, HY_E_FORMAT, "%s is truncated inside its tensor table", path);
-  if (crc_of(tf->bytes, table_end) != table_crc)
+  if (hy_tensorfile_crc32(tf->bytes, table_end) != table_crc)
     return hy_fail(err, HY_E_FORMAT, "%s: header checksum mismatch (damaged file)", path);
   tf->n_tensors = (int)count;
 
@@ -190,7 +190,7 @@ static hy_status parse(hy_tensorfile *tf, const char *path, hy_error *err) {
     else if (e->offset > tf->size || e->nbytes > tf->size - e->offset)
       st = hy_fail(err, HY_E_FORMAT, "%s is truncated: tensor %s ends at byte %llu of %zu", path,
                    e->name, (unsigned long long)(e->offset + e->nbytes), tf->size);
-    else if (crc_of(tf->bytes + e->offset, e->nbytes) != e->crc)
+    else if (hy_tensorfile_crc32(tf->bytes + e->offset, e->nbytes) != e->crc)
       st = hy_fail(err, HY_E_FORMAT, "%s: checksum mismatch in tensor %s (damaged file)", path, e->name);
     else {
       e->data = tf->bytes + e->offset;
@@ -431,9 +431,9 @@ hy_status hy_tensorfile_writer_save(hy_tensorfile_writer *w, const char *path,
     for (int d = 0; d < t->ndim; d++) put_le(&p, (uint64_t)t->dims[d], 4);
     put_le(&p, t->offset, 8);
     put_le(&p, t->nbytes, 8);
-    put_le(&p, crc_of(t->data, t->nbytes), 4);
+    put_le(&p, hy_tensorfile_crc32(t->data, t->nbytes), 4);
   }
-  put_le(&p, crc_of(head, (size_t)(p - head)), 4);
+  put_le(&p, hy_tensorfile_crc32(head, (size_t)(p - head)), 4);
   save_ctx c = {w, head, head_len};
   hy_status st = hy_write_file_atomic_with(path, produce, &c, err);
   free(head);

@@ -75,6 +75,9 @@ const hy_tensor_entry *hy_tensorfile_find(const hy_tensorfile *tf, const char *n
 const float *hy_tensorfile_f32(const hy_tensorfile *tf, const char *name,
                                size_t count, hy_error *err);
 
+/* The CRC-32 (zlib's) of n bytes, the checksum the file uses. */
+uint32_t hy_tensorfile_crc32(const void *data, uint64_t n);
+
 /* Writer: collect metadata and borrowed tensor pointers (which must stay
  * valid until hy_tensorfile_writer_save), then write atomically. */
 typedef struct hy_tensorfile_writer hy_tensorfile_writer;

@@ -1,7 +1,6 @@
 #include "train.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "adam.h"
 #include "blas.h"
+#include "c_numeric.h"
 #include "heatmap.h"
 #include "image.h"
 #include "metrics.h"
@@ -193,21 +193,6 @@ static hy_status build_cache(hy_trainer *t, hy_error *err) {
 
 /* ---- the checkpoint's settings, in the C locale whatever the process's ---- */
 
-typedef struct c_locale {
-  locale_t c, old;
-} c_locale;
-
-static void c_locale_enter(c_locale *l) {
-  l->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  l->old = l->c ? uselocale(l->c) : (locale_t)0;
-}
-
-static void c_locale_leave(c_locale *l) {
-  if (!l->c) return;
-  uselocale(l->old);
-  freelocale(l->c);
-}
-
 typedef struct setting {
   const char *key;
   double *d;   /* a double, or */
@@ -257,14 +242,14 @@ static hy_status save_checkpoint(hy_trainer *t, hy_error *err) {
   int n = settings_of(t, s);
   char values[MAX_SETTINGS + 8][64];
   hy_model_extra_meta meta[MAX_SETTINGS + 8];
-  c_locale loc;
-  c_locale_enter(&loc);
+  hy_c_numeric loc;
+  hy_c_numeric_enter(&loc);
   for (int i = 0; i < n; i++) {
     if (s[i].d) snprintf(values[i], sizeof values[i], "%.17g", *s[i].d);
     else snprintf(values[i], sizeof values[i], "%lld", (long long)*s[i].i);
     meta[i] = (hy_model_extra_meta){s[i].key, values[i]};
   }
-  c_locale_leave(&loc);
+  hy_c_numeric_leave(&loc);
   snprintf(values[n], sizeof values[n], "%lld", (long long)t->opt.step);
   meta[n] = (hy_model_extra_meta){"optim.step", values[n]};
   snprintf(values[n + 1], sizeof values[n + 1], "%08x", (unsigned)t->ids_crc);
@@ -320,8 +305,8 @@ static hy_status load_state(hy_trainer *t, const hy_tensorfile *tf, hy_error *er
   setting s[MAX_SETTINGS];
   int64_t steps_wanted = t->o.steps;
   int n = settings_of(t, s);
-  c_locale loc;
-  c_locale_enter(&loc);
+  hy_c_numeric loc;
+  hy_c_numeric_enter(&loc);
   hy_status st = HY_OK;
   for (int i = 0; i < n && st == HY_OK; i++) {
     const char *v = hy_tensorfile_meta(tf, s[i].key);
@@ -338,7 +323,7 @@ static hy_status load_state(hy_trainer *t, const hy_tensorfile *tf, hy_error *er
                    path, s[i].key);
     }
   }
-  c_locale_leave(&loc);
+  hy_c_numeric_leave(&loc);
   if (st != HY_OK) return st;
   if (steps_wanted > 0) t->o.steps = steps_wanted;
   int64_t step, seed;

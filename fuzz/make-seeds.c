@@ -1,14 +1,19 @@
 /* Writes the seed inputs that the project's own writers make, one folder per
- * fuzz target under argv[1]: PNGs (hy_image_save_png), tensor files (the
- * tensorfile writer), tiny models and a checkpoint (hy_model_save), and
- * landmark texts, and JPEGs with what ImageMagick does not write (arithmetic
- * coding, restart markers, 4:1:1 and odd sampling). fuzz/make-corpus adds image variants made by ImageMagick. */
+ * fuzz target under argv[1]: PNGs (hy_image_save_png), JPEGs with libjpeg
+ * (what ImageMagick does not write: arithmetic coding, restart markers, odd
+ * sampling), tensor files (the tensorfile writer), a tiny model and
+ * checkpoint (hy_model_save) and landmark texts. fuzz/make-corpus adds image
+ * variants made by ImageMagick.
+ * `make-seeds --repair IN OUT` writes IN with its CRCs repaired as the model
+ * target does (crc_repair.h): what the loader saw, for tests/regress. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jpeglib.h>
 
+#include "crc_repair.h"
+#include "fileio.h"
 #include "image.h"
 #include "model.h"
 #include "net.h"
@@ -164,7 +169,19 @@ static void landmarks(void) {
   text("landmarks", "points.txt", "1,2\r\n\r\n3.5 , 4.25\n");
 }
 
+static int repair(const char *in, const char *out) {
+  hy_error err = {0};
+  void *data = NULL;
+  size_t n = 0;
+  if (hy_read_file(in, (size_t)1 << 30, &data, &n, &err) != HY_OK) die(in, &err);
+  fuzz_repair_crcs(data, n);
+  if (hy_write_file_atomic(out, data, n, &err) != HY_OK) die(out, &err);
+  free(data);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--repair") == 0) return repair(argv[2], argv[3]);
   if (argc != 2) {
     fprintf(stderr, "usage: make-seeds DIR (makes DIR/image, DIR/tensorfile, DIR/model, DIR/landmarks)\n");
     return 2;

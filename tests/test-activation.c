@@ -10,44 +10,6 @@
 #include "testutil.h"
 #include "vecmath.h"
 
-static float *rnd(tu_rng *r, size_t n, float lo, float hi) {
-  float *x = g_new(float, n ? n : 1);
-  tu_fill(r, x, n, lo, hi);
-  return x;
-}
-
-static float *copy(const float *x, size_t n) {
-  return g_memdup2(x, (n ? n : 1) * sizeof *x);
-}
-
-static hy_pool *make_pool(int threads) {
-  hy_pool *pool = NULL;
-  hy_error err = {0};
-  g_assert_cmpint(hy_pool_create(&pool, threads, &err), ==, HY_OK);
-  return pool;
-}
-
-static hy_tensorfile *fixture(const char *name) {
-  g_autofree char *path = tu_fixture_path(name);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 1 << 20, &err) != HY_OK)
-    g_error("%s: %s", path, err.msg);
-  return tf;
-}
-
-static const float *fx(const hy_tensorfile *tf, const char *name, size_t n) {
-  hy_error err = {0};
-  const float *p = hy_tensorfile_f32(tf, name, n, &err);
-  if (!p) g_error("fixture: %s", err.msg);
-  return p;
-}
-
-static int meta_int(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  g_assert_nonnull(v);
-  return atoi(v);
-}
 
 /* sizes around the vector width and the pool's chunk of 16384 */
 static const int Ns[] = {1, 7, 37, 1000, 16384, 40000};
@@ -77,17 +39,17 @@ static void check_fast_vs_naive(const char *what, fwd_fn f, fwd_naive_fn fn,
                                 bwd_fn b, bwd_naive_fn bn, int backward_reads_y,
                                 double atol, double rtol) {
   tu_rng r = tu_rng_new(11);
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   for (size_t k = 0; k < G_N_ELEMENTS(Ns); k++) {
     int n = Ns[k];
-    float *x = rnd(&r, n, -10, 10), *y = g_new(float, n), *y0 = g_new(float, n);
+    float *x = tu_random(&r, n, -10, 10), *y = g_new(float, n), *y0 = g_new(float, n);
     f(y, x, n, k % 2 ? pool : NULL);
     fn(y0, x, n);
     tu_assert_close(what, y, y0, n, atol, rtol);
     float *y1 = g_new(float, n);
     f(y1, x, n, k % 2 ? NULL : pool);
     g_assert_cmpmem(y1, n * sizeof *y1, y, n * sizeof *y);
-    float *dy = rnd(&r, n, -1, 1), *dx = rnd(&r, n, -1, 1), *dx0 = copy(dx, n);
+    float *dy = tu_random(&r, n, -1, 1), *dx = tu_random(&r, n, -1, 1), *dx0 = tu_copy(dx, n);
     const float *v = backward_reads_y ? y : x;
     b(dx, dy, v, n, pool);
     bn(dx0, dy, v, n);
@@ -165,9 +127,9 @@ static void test_relu(void) {
   tu_assert_close("relu backward", dx, dwant, 6, 0, 0);
   /* in place, big, pooled */
   tu_rng r = tu_rng_new(12);
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   int n = 40000;
-  float *a = rnd(&r, n, -1, 1), *a0 = copy(a, n);
+  float *a = tu_random(&r, n, -1, 1), *a0 = tu_copy(a, n);
   hy_relu_forward(a, a, n, pool);
   for (int i = 0; i < n; i++) g_assert_cmpfloat(a[i], ==, a0[i] > 0 ? a0[i] : 0);
   g_free(a), g_free(a0);
@@ -190,7 +152,7 @@ static void check_act_grad(const char *what, fwd_fn f, bwd_fn b, int reads_y,
                            float lo, float hi) {
   tu_rng r = tu_rng_new(13);
   act_ctx c = {.f = f, .n = 64};
-  c.x = rnd(&r, c.n, lo, hi), c.r = rnd(&r, c.n, -1, 1), c.y = g_new(float, c.n);
+  c.x = tu_random(&r, c.n, lo, hi), c.r = tu_random(&r, c.n, -1, 1), c.y = g_new(float, c.n);
   for (int i = 0; i < c.n; i++) /* ReLU: keep clear of the kink */
     if (fabsf(c.x[i]) < 0.05f) c.x[i] = 0.5f;
   float *dx = g_new0(float, c.n);
@@ -211,16 +173,16 @@ static void test_activation_grad(void) {
 static void check_act_fixture(const char *name, fwd_fn f, bwd_fn b, int reads_y,
                               double atol, double datol, double rtol) {
   g_autofree char *file = g_strdup_printf("ops/norm-%s.hyatt", name);
-  hy_tensorfile *tf = fixture(file);
-  int n = meta_int(tf, "n");
-  const float *x = fx(tf, "x", n), *dy = fx(tf, "dy", n);
+  hy_tensorfile *tf = tu_fixture(file);
+  int n = tu_meta_int(tf, "n");
+  const float *x = tu_f32(tf, "x", n), *dy = tu_f32(tf, "dy", n);
   float *y = g_new(float, n), *dx = g_new0(float, n);
   f(y, x, n, NULL);
   b(dx, dy, reads_y ? y : x, n, NULL);
   g_autofree char *wy = g_strdup_printf("fixture %s y", name);
   g_autofree char *wd = g_strdup_printf("fixture %s dx", name);
-  tu_assert_close(wy, y, fx(tf, "y", n), n, atol, rtol);
-  tu_assert_close(wd, dx, fx(tf, "dx", n), n, datol, rtol);
+  tu_assert_close(wy, y, tu_f32(tf, "y", n), n, atol, rtol);
+  tu_assert_close(wd, dx, tu_f32(tf, "dx", n), n, datol, rtol);
   g_free(y), g_free(dx);
   hy_tensorfile_free(tf);
 }
@@ -240,14 +202,14 @@ static void test_activation_fixture(void) {
 
 static void test_softmax_fast_vs_naive(void) {
   tu_rng r = tu_rng_new(14);
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   static const int Ls[] = {1, 3, 8, 40, 129, 1000, 20000};
   static const int Rs[] = {1, 7, 37};
   for (size_t li = 0; li < G_N_ELEMENTS(Ls); li++)
     for (size_t ri = 0; ri < G_N_ELEMENTS(Rs); ri++) {
       int R = Rs[ri], L = Ls[li];
       size_t n = (size_t)R * L;
-      float *x = rnd(&r, n, -20, 20);
+      float *x = tu_random(&r, n, -20, 20);
       for (size_t i = 0; i < n; i++) x[i] += (float)(i / L % 5) * 30.0f; /* row offsets */
       float *y = g_new(float, n), *y0 = g_new(float, n), *y1 = g_new(float, n);
       hy_softmax_forward(y, x, R, L, pool);
@@ -258,7 +220,7 @@ static void test_softmax_fast_vs_naive(void) {
       memcpy(y1, x, n * sizeof *x);
       hy_softmax_forward(y1, y1, R, L, pool);
       g_assert_cmpmem(y1, n * sizeof *y1, y, n * sizeof *y);
-      float *dy = rnd(&r, n, -1, 1), *dx = rnd(&r, n, -1, 1), *dx0 = copy(dx, n);
+      float *dy = tu_random(&r, n, -1, 1), *dx = tu_random(&r, n, -1, 1), *dx0 = tu_copy(dx, n);
       hy_softmax_backward(dx, dy, y, R, L, pool);
       hy_softmax_backward_naive(dx0, dy, y, R, L);
       tu_assert_close("softmax dx", dx, dx0, n, 1e-6, 1e-5);
@@ -297,7 +259,7 @@ static void test_softmax_grad(void) {
   tu_rng r = tu_rng_new(15);
   sm_ctx c = {.R = 3, .L = 11};
   size_t n = 33;
-  c.x = rnd(&r, n, -2, 2), c.r = rnd(&r, n, -1, 1), c.y = g_new(float, n);
+  c.x = tu_random(&r, n, -2, 2), c.r = tu_random(&r, n, -1, 1), c.y = g_new(float, n);
   float *dx = g_new0(float, n);
   sm_loss(&c);
   hy_softmax_backward(dx, c.r, c.y, c.R, c.L, NULL);
@@ -307,16 +269,16 @@ static void test_softmax_grad(void) {
 }
 
 static void test_softmax_fixture(void) {
-  hy_tensorfile *tf = fixture("ops/norm-softmax.hyatt");
-  int R = meta_int(tf, "R"), L = meta_int(tf, "L");
+  hy_tensorfile *tf = tu_fixture("ops/norm-softmax.hyatt");
+  int R = tu_meta_int(tf, "R"), L = tu_meta_int(tf, "L");
   size_t n = (size_t)R * L;
-  const float *x = fx(tf, "x", n), *dy = fx(tf, "dy", n);
+  const float *x = tu_f32(tf, "x", n), *dy = tu_f32(tf, "dy", n);
   float *y = g_new(float, n), *dx = g_new0(float, n);
   hy_softmax_forward(y, x, R, L, NULL);
   hy_softmax_backward(dx, dy, y, R, L, NULL);
   /* probabilities down to ~1e-20 in the fixture: relative for those */
-  tu_assert_close("fixture softmax y", y, fx(tf, "y", n), n, 1e-30, 2e-6);
-  tu_assert_close("fixture softmax dx", dx, fx(tf, "dx", n), n, 1e-7, 1e-5);
+  tu_assert_close("fixture softmax y", y, tu_f32(tf, "y", n), n, 1e-30, 2e-6);
+  tu_assert_close("fixture softmax dx", dx, tu_f32(tf, "dx", n), n, 1e-7, 1e-5);
   g_free(y), g_free(dx);
   hy_tensorfile_free(tf);
 }

@@ -1,9 +1,10 @@
 /* Bi-level routing attention and the stage-5 global attention: fast kernels
  * vs the naive references (padding, overlapping and upsampling pooling bins,
- * top-1 and top-k, 1..5 heads, batch 1 and 2, with and without a pool),
- * backward vs finite differences for x and every parameter, the NETWORK.md
- * §9 oracle (BRA with every region routed and identity pooling is plain
- * attention), and PyTorch fixtures (tests/reference/ops_attention.py).
+ * top-1 and top-k, 1..5 heads, batch 1 and 2; 1 and 2 threads give the same
+ * bits), routing ties going to the lower index, backward vs finite
+ * differences for x and every parameter, the NETWORK.md §9 oracle (BRA with
+ * every region routed and identity pooling is plain attention), and PyTorch
+ * fixtures (tests/reference/ops_attention.py).
  *
  * Tolerances: fast vs naive and vs PyTorch (float64), forward 3e-5 and
  * gradients 2e-4, each as atol = tol * max(1, max |reference|) plus
@@ -19,12 +20,6 @@
 #include "hyatt.h"
 #include "testutil.h"
 
-static float *rnd(tu_rng *r, size_t n, float lo, float hi) {
-  float *x = g_new(float, n ? n : 1);
-  tu_fill(r, x, n, lo, hi);
-  return x;
-}
-
 static float maxabs(const float *x, size_t n) {
   float m = 0;
   for (size_t i = 0; i < n; i++) m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
@@ -35,13 +30,6 @@ static void check(const char *what, const float *got, const float *want,
                   size_t n, double tol) {
   double m = maxabs(want, n);
   tu_assert_close(what, got, want, n, tol * (m > 1 ? m : 1), tol);
-}
-
-static hy_pool *make_pool(int threads) {
-  hy_pool *pool = NULL;
-  hy_error err = {0};
-  g_assert_cmpint(hy_pool_create(&pool, threads, &err), ==, HY_OK);
-  return pool;
 }
 
 /* ---- BRA cases ----------------------------------------------------------- */
@@ -140,14 +128,14 @@ static bra_case bra_new(hy_bra_dims d, uint64_t seed, hy_pool *pool) {
   for (int attempt = 0; attempt < 200; attempt++) {
     tu_rng r = tu_rng_new(seed * 1000 + attempt);
     for (int k = 0; k < NPAR; k++) g_free(c.t[k]);
-    c.t[1] = rnd(&r, c.n[1], -b, b);
-    c.t[2] = rnd(&r, c.n[2], -b, b);
-    c.t[3] = rnd(&r, c.n[3], -0.2f, 0.2f);
-    c.t[4] = rnd(&r, c.n[4], -0.2f, 0.2f);
-    c.t[5] = rnd(&r, c.n[5], -b, b);
-    c.t[6] = rnd(&r, c.n[6], -b, b);
-    float *off = rnd(&r, (size_t)d.N * S * S * d.C, -3.0f, 3.0f);
-    c.t[0] = rnd(&r, c.ny, -0.5f, 0.5f);
+    c.t[1] = tu_random(&r, c.n[1], -b, b);
+    c.t[2] = tu_random(&r, c.n[2], -b, b);
+    c.t[3] = tu_random(&r, c.n[3], -0.2f, 0.2f);
+    c.t[4] = tu_random(&r, c.n[4], -0.2f, 0.2f);
+    c.t[5] = tu_random(&r, c.n[5], -b, b);
+    c.t[6] = tu_random(&r, c.n[6], -b, b);
+    float *off = tu_random(&r, (size_t)d.N * S * S * d.C, -3.0f, 3.0f);
+    c.t[0] = tu_random(&r, c.ny, -0.5f, 0.5f);
     for (int n = 0; n < d.N; n++)
       for (int y = 0; y < d.H; y++)
         for (int x = 0; x < d.W; x++)
@@ -158,7 +146,7 @@ static bra_case bra_new(hy_bra_dims d, uint64_t seed, hy_pool *pool) {
     if (bra_margin(&c) >= 0.02) {
       bra_alloc_work(&c);
       tu_rng rr = tu_rng_new(seed + 77);
-      c.r = rnd(&rr, c.ny, -1, 1);
+      c.r = tu_random(&rr, c.ny, -1, 1);
       return c;
     }
   }
@@ -200,7 +188,7 @@ static const hy_bra_dims bra_shapes[] = {
 };
 
 static void test_bra_fast_vs_naive(void) {
-  hy_pool *pool2 = make_pool(2);
+  hy_pool *pool2 = tu_pool_new(2);
   for (size_t s = 0; s < G_N_ELEMENTS(bra_shapes); s++) {
     bra_case c = bra_new(bra_shapes[s], 10 + s, NULL);
     hy_bra_dims d = c.d;
@@ -218,7 +206,7 @@ static void test_bra_fast_vs_naive(void) {
     tu_rng r = tu_rng_new(500 + s);
     float *g[NPAR], *g0[NPAR];
     for (int k = 0; k < NPAR; k++) {
-      g[k] = rnd(&r, c.n[k], -1, 1);
+      g[k] = tu_random(&r, c.n[k], -1, 1);
       g0[k] = g_memdup2(g[k], c.n[k] * sizeof(float));
     }
     bra_bwd(&c, g, c.r);
@@ -378,7 +366,7 @@ static void test_bra_oracle(void) {
 }
 
 static void test_bra_blas_threads_restored(void) {
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   int before = hy_blas_threads();
   hy_blas_set_threads(2);
   bra_case c = bra_new(bra_shapes[0], 90, pool);
@@ -396,48 +384,26 @@ static void test_bra_blas_threads_restored(void) {
 
 /* ---- fixtures ----------------------------------------------------------- */
 
-static hy_tensorfile *fixture(const char *name) {
-  g_autofree char *path = tu_fixture_path(name);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 1 << 20, &err) != HY_OK)
-    g_error("%s: %s", path, err.msg);
-  return tf;
-}
-
-static const float *fx(const hy_tensorfile *tf, const char *name, size_t n) {
-  hy_error err = {0};
-  const float *p = hy_tensorfile_f32(tf, name, n, &err);
-  if (!p) g_error("fixture: %s", err.msg);
-  return p;
-}
-
-static int meta_int(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  g_assert_nonnull(v);
-  return atoi(v);
-}
-
 static void test_bra_fixtures(void) {
   static const char *const files[] = {
       "ops/attn-bra-pad.hyatt", "ops/attn-bra-batch.hyatt", "ops/attn-bra-stage1.hyatt"};
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
-    hy_tensorfile *tf = fixture(files[f]);
+    hy_tensorfile *tf = tu_fixture(files[f]);
     g_assert_cmpstr(hy_tensorfile_meta(tf, "op"), ==, "bra");
     bra_case c = {.pool = pool};
-    c.d = (hy_bra_dims){meta_int(tf, "N"), meta_int(tf, "H"), meta_int(tf, "W"),
-                        meta_int(tf, "C"), meta_int(tf, "S"), meta_int(tf, "topk"),
-                        meta_int(tf, "heads"), meta_int(tf, "pool")};
+    c.d = (hy_bra_dims){tu_meta_int(tf, "N"), tu_meta_int(tf, "H"), tu_meta_int(tf, "W"),
+                        tu_meta_int(tf, "C"), tu_meta_int(tf, "S"), tu_meta_int(tf, "topk"),
+                        tu_meta_int(tf, "heads"), tu_meta_int(tf, "pool")};
     bra_sizes(&c);
     bra_alloc_work(&c);
     float *g[NPAR];
     for (int k = 0; k < NPAR; k++) {
-      c.t[k] = g_memdup2(fx(tf, bra_names[k], c.n[k]), c.n[k] * sizeof(float));
+      c.t[k] = g_memdup2(tu_f32(tf, bra_names[k], c.n[k]), c.n[k] * sizeof(float));
       g[k] = g_new0(float, c.n[k]);
     }
     bra_fwd(&c);
-    check("fixture y", c.y, fx(tf, "y", c.ny), c.ny, 3e-5);
+    check("fixture y", c.y, tu_f32(tf, "y", c.ny), c.ny, 3e-5);
     size_t nidx = (size_t)c.d.N * c.d.S * c.d.S * c.d.topk;
     const hy_tensor_entry *e = hy_tensorfile_find(tf, "idx");
     g_assert_nonnull(e);
@@ -445,10 +411,10 @@ static void test_bra_fixtures(void) {
     g_assert_cmpuint(e->nbytes, ==, nidx * 4);
     const int32_t *want = e->data, *idx = hy_bra_cache_idx(c.cache, c.d);
     for (size_t i = 0; i < nidx; i++) g_assert_cmpint(idx[i], ==, want[i]);
-    bra_bwd(&c, g, fx(tf, "dy", c.ny));
+    bra_bwd(&c, g, tu_f32(tf, "dy", c.ny));
     for (int k = 0; k < NPAR; k++) {
       g_autofree char *name = g_strdup_printf("d%s", bra_names[k]);
-      check(name, g[k], fx(tf, name, c.n[k]), c.n[k], 2e-4);
+      check(name, g[k], tu_f32(tf, name, c.n[k]), c.n[k], 2e-4);
       g_free(g[k]);
     }
     bra_free(&c);
@@ -483,9 +449,9 @@ static mhsa_case mhsa_new(hy_mhsa_dims d, uint64_t seed, hy_pool *pool,
   float b = 1.0f / sqrtf((float)C);
   float lo[MPAR] = {-1.5f, -b, -0.2f, -0.2f, -b, -b};
   for (int k = 0; k < MPAR; k++)
-    c.t[k] = tf ? g_memdup2(fx(tf, mhsa_names[k], c.n[k]), c.n[k] * sizeof(float))
-                : rnd(&r, c.n[k], lo[k], -lo[k]);
-  c.r = rnd(&r, c.ny, -1, 1);
+    c.t[k] = tf ? g_memdup2(tu_f32(tf, mhsa_names[k], c.n[k]), c.n[k] * sizeof(float))
+                : tu_random(&r, c.n[k], lo[k], -lo[k]);
+  c.r = tu_random(&r, c.ny, -1, 1);
   size_t sn = hy_mhsa_scratch_size(d, hy_pool_threads(pool));
   size_t nn = hy_mhsa_naive_scratch_size(d);
   c.y = g_new(float, c.ny);
@@ -511,8 +477,8 @@ static void mhsa_bwd(mhsa_case *c, float **g, const float *dy) {
 
 static void test_mhsa_fast_vs_naive(void) {
   static const hy_mhsa_dims shapes[] = {
-      {1, 5, 7, 16, 8}, {2, 4, 3, 24, 8}, {1, 16, 13, 40, 8}, {2, 6, 5, 10, 1}};
-  hy_pool *pool = make_pool(2);
+      {1, 5, 7, 16, 8}, {2, 4, 3, 24, 8}, {1, 16, 13, 40, 8}, {2, 6, 5, 10, 1}, {1, 2, 3, 16, 8}, {1, 16, 13, 128, 8}};
+  hy_pool *pool = tu_pool_new(2);
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
     mhsa_case c = mhsa_new(shapes[s], 200 + s, NULL, NULL);
     float *y0 = g_new(float, c.ny);
@@ -523,7 +489,7 @@ static void test_mhsa_fast_vs_naive(void) {
     tu_rng r = tu_rng_new(300 + s);
     float *g[MPAR], *g0[MPAR];
     for (int k = 0; k < MPAR; k++) {
-      g[k] = rnd(&r, c.n[k], -1, 1);
+      g[k] = tu_random(&r, c.n[k], -1, 1);
       g0[k] = g_memdup2(g[k], c.n[k] * sizeof(float));
     }
     mhsa_bwd(&c, g, c.r);
@@ -580,19 +546,19 @@ static void test_mhsa_gradcheck(void) {
 static void test_mhsa_fixtures(void) {
   static const char *const files[] = {"ops/attn-mhsa.hyatt", "ops/attn-mhsa-batch.hyatt"};
   for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
-    hy_tensorfile *tf = fixture(files[f]);
+    hy_tensorfile *tf = tu_fixture(files[f]);
     g_assert_cmpstr(hy_tensorfile_meta(tf, "op"), ==, "mhsa");
-    hy_mhsa_dims d = {meta_int(tf, "N"), meta_int(tf, "H"), meta_int(tf, "W"),
-                      meta_int(tf, "C"), meta_int(tf, "heads")};
+    hy_mhsa_dims d = {tu_meta_int(tf, "N"), tu_meta_int(tf, "H"), tu_meta_int(tf, "W"),
+                      tu_meta_int(tf, "C"), tu_meta_int(tf, "heads")};
     mhsa_case c = mhsa_new(d, 1, NULL, tf);
     float *g[MPAR];
     for (int k = 0; k < MPAR; k++) g[k] = g_new0(float, c.n[k]);
     mhsa_fwd(&c);
-    check("fixture y", c.y, fx(tf, "y", c.ny), c.ny, 3e-5);
-    mhsa_bwd(&c, g, fx(tf, "dy", c.ny));
+    check("fixture y", c.y, tu_f32(tf, "y", c.ny), c.ny, 3e-5);
+    mhsa_bwd(&c, g, tu_f32(tf, "dy", c.ny));
     for (int k = 0; k < MPAR; k++) {
       g_autofree char *name = g_strdup_printf("d%s", mhsa_names[k]);
-      check(name, g[k], fx(tf, name, c.n[k]), c.n[k], 2e-4);
+      check(name, g[k], tu_f32(tf, name, c.n[k]), c.n[k], 2e-4);
       g_free(g[k]);
     }
     mhsa_free(&c);

@@ -5,63 +5,13 @@
  * its data set descriptor when ../shared/data is there. */
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "clitest.h"
 #include "hyatt.h"
 #include "testutil.h"
 
-typedef struct run_result {
-  int status; /* exit status, or -1 if killed */
-  char *out;
-  char *err;
-} run_result;
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-/* Runs hyatt with the NULL-terminated arguments, the shipped landmark sets
- * found through $HYATT_LANDMARKS_DIR. */
-static run_result run(const char *first, ...) {
-  const char *bin = g_getenv("HYATT_BIN");
-  if (!bin) g_error("HYATT_BIN is not set: run this test through meson test");
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
-  va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  g_autofree char *sets = g_build_filename(HY_SOURCE_DIR, "data", "landmarks", NULL);
-  char **env = g_environ_setenv(g_get_environ(), "LC_ALL", "C.UTF-8", TRUE);
-  env = g_environ_setenv(env, "HYATT_LANDMARKS_DIR", sets, TRUE);
-  run_result r = {0};
-  int wait_status = 0;
-  GError *error = NULL;
-  if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                    &r.err, &wait_status, &error))
-    g_error("cannot run %s: %s", bin, error->message);
-  g_strfreev(env);
-  g_ptr_array_free(argv, TRUE);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
-}
-
-static void assert_status(const run_result *r, int status) {
-  if (r->status != status)
-    g_error("exit status %d, expected %d; stdout: '%s'; stderr: '%s'", r->status, status,
-            r->out, r->err);
-}
-
 static void assert_has(const char *text, const char *words) {
   if (!strstr(text, words)) g_error("'%s' lacks '%s'", text, words);
-}
-
-static void assert_one_line_error(const run_result *r, const char *words) {
-  const char *nl = strchr(r->err, '\n');
-  if (!g_str_has_prefix(r->err, "hyatt measure: ") || !strstr(r->err, words) || !nl || nl[1])
-    g_error("stderr '%s' is not one line 'hyatt measure: ...%s...'", r->err, words);
 }
 
 /* A made-up lateral cephalogram facing right (not from any data set). */
@@ -72,14 +22,6 @@ static const double ceph[19][2] = {
   {700, 1350},
 };
 
-static char *write_file(const char *name, const char *text) {
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  GError *error = NULL;
-  g_file_set_contents(path, text, -1, &error);
-  g_assert_no_error(error);
-  return path;
-}
-
 /* ISBI text, x mirrored about `mirror` when it is not 0, and class lines
  * after the points as in the original ISBI files. */
 static char *write_ceph_text(const char *name, double mirror) {
@@ -88,7 +30,7 @@ static char *write_ceph_text(const char *name, double mirror) {
     g_string_append_printf(s, "%g,%g\n", mirror ? mirror - ceph[i][0] : ceph[i][0], ceph[i][1]);
   g_string_append(s, "1\n2\n3\n");
   g_autofree char *text = g_string_free(s, FALSE);
-  return write_file(name, text);
+  return tu_write_tmp(name, text, -1);
 }
 
 /* The measurement lines: from the first group heading on. */
@@ -100,8 +42,8 @@ static const char *measurements(const char *out) {
 
 static void test_text(void) {
   g_autofree char *path = write_ceph_text("ceph.txt", 0);
-  run_result r = run("measure", path, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("measure", path, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "Landmark set: isbi2015");
   assert_has(r.out, "Spacing: 0.1 mm per pixel, from the landmark set isbi2015");
   assert_has(r.out, "Profile: facing right");
@@ -116,20 +58,20 @@ static void test_text(void) {
 
   /* the mirror image: the same lines, but facing left */
   g_autofree char *mpath = write_ceph_text("mirrored.txt", 1935);
-  run_result m = run("measure", mpath, NULL);
-  assert_status(&m, 0);
+  ct_result m = ct_run("measure", mpath, NULL);
+  ct_assert_status(&m, 0);
   assert_has(m.out, "Profile: facing left");
   g_assert_cmpstr(measurements(m.out), ==, measurements(r.out));
-  run_result_clear(&m);
+  ct_result_clear(&m);
 
   /* --spacing wins and scales the distances: N-Me = 1159.7 px */
-  run_result s = run("measure", path, "--spacing", "0.2", NULL);
-  assert_status(&s, 0);
+  ct_result s = ct_run("measure", path, "--spacing", "0.2", NULL);
+  ct_assert_status(&s, 0);
   assert_has(s.out, "Spacing: 0.2 mm per pixel, given with --spacing");
   assert_has(s.out, "231.95 mm");
   assert_has(r.out, "115.97 mm");
-  run_result_clear(&s);
-  run_result_clear(&r);
+  ct_result_clear(&s);
+  ct_result_clear(&r);
 }
 
 static void test_csv_and_annotation(void) {
@@ -142,13 +84,13 @@ static void test_csv_and_annotation(void) {
   for (int i = 0; i < 19; i++) g_string_append_printf(csv, ",%g,%g", ceph[i][0] + 1, ceph[i][1]);
   g_string_append_c(csv, '\n');
   g_autofree char *csv_text = g_string_free(csv, FALSE);
-  g_autofree char *csv_path = write_file("points.csv", csv_text);
-  g_autofree char *image = write_file("ceph.png", "\x89PNG not decoded");
-  run_result r = run("measure", image, "--landmarks", csv_path, NULL);
-  assert_status(&r, 0);
+  g_autofree char *csv_path = tu_write_tmp("points.csv", csv_text, -1);
+  g_autofree char *image = tu_write_tmp("ceph.png", "\x89PNG not decoded", -1);
+  ct_result r = ct_run("measure", image, "--landmarks", csv_path, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "Landmarks: points.csv:ceph, 19 points");
   assert_has(r.out, "115.97 mm");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
   /* the annotation beside the image, with its own spacing */
   GString *a = g_string_new("{\"format\": \"hyatt-annotation\", \"version\": 1,\n"
@@ -159,16 +101,16 @@ static void test_csv_and_annotation(void) {
                            i ? ", " : "", i + 1, ceph[i][0], ceph[i][1]);
   g_string_append(a, "]}\n");
   g_autofree char *a_text = g_string_free(a, FALSE);
-  g_autofree char *a_path = write_file("ceph.png.hyatt.json", a_text);
-  r = run("measure", image, NULL);
-  assert_status(&r, 0);
+  g_autofree char *a_path = tu_write_tmp("ceph.png.hyatt.json", a_text, -1);
+  r = ct_run("measure", image, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "Spacing: 0.2 mm per pixel, from the annotation ceph.png.hyatt.json");
   assert_has(r.out, "231.95 mm");
-  run_result_clear(&r);
-  r = run("measure", a_path, NULL);
-  assert_status(&r, 0);
+  ct_result_clear(&r);
+  r = ct_run("measure", a_path, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "231.95 mm");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
   /* a CSV of 37 points is the hand set: spacing from the wrist width */
   GString *h = g_string_new("image");
@@ -178,56 +120,57 @@ static void test_csv_and_annotation(void) {
     g_string_append_printf(h, ",%d,%d", i == 5 ? 310 : 10 * i, i == 5 ? 420 : 20 * i);
   g_string_append_c(h, '\n');
   g_autofree char *h_text = g_string_free(h, FALSE);
-  g_autofree char *h_path = write_file("hand.csv", h_text);
-  r = run("measure", h_path, NULL);
-  assert_status(&r, 0);
+  g_autofree char *h_path = tu_write_tmp("hand.csv", h_text, -1);
+  r = ct_run("measure", h_path, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "Landmark set: hand");
   assert_has(r.out, "Spacing: 0.1 mm per pixel, from the landmark set hand");
   assert_has(r.out, "defines no measurements");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_errors(void) {
-  run_result r = run("measure", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "no IMAGE_OR_ANNOTATION given");
-  run_result_clear(&r);
+  ct_result r = ct_run("measure", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt measure: ", "no IMAGE_OR_ANNOTATION given");
+  ct_result_clear(&r);
 
   g_autofree char *path = write_ceph_text("errors.txt", 0);
-  r = run("measure", path, "--spacing", "0,1", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "--spacing '0,1' is not a positive number");
-  run_result_clear(&r);
+  r = ct_run("measure", path, "--spacing", "0,1", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt measure: ", "--spacing '0,1' is not a positive number");
+  ct_result_clear(&r);
 
-  r = run("measure", path, "--set", "no-such-set", NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "no landmark set 'no-such-set'");
-  run_result_clear(&r);
+  r = ct_run("measure", path, "--set", "no-such-set", NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt measure: ", "no landmark set 'no-such-set'");
+  ct_result_clear(&r);
 
-  g_autofree char *five = write_file("five.csv", "image,l1_x,l1_y,l2_x,l2_y\nx,1,2,3,4\n");
-  r = run("measure", five, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "no landmark set with 2 landmarks");
-  run_result_clear(&r);
+  g_autofree char *five = tu_write_tmp("five.csv", "image,l1_x,l1_y,l2_x,l2_y\nx,1,2,3,4\n", -1);
+  r = ct_run("measure", five, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt measure: ", "no landmark set with 2 landmarks");
+  ct_result_clear(&r);
 
-  g_autofree char *image = write_file("lonely.png", "\x89PNG not decoded");
-  r = run("measure", image, NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "no --landmarks given and no annotation lonely.png.hyatt.json");
-  run_result_clear(&r);
+  g_autofree char *image = tu_write_tmp("lonely.png", "\x89PNG not decoded", -1);
+  r = ct_run("measure", image, NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt measure: ",
+                           "no --landmarks given and no annotation lonely.png.hyatt.json");
+  ct_result_clear(&r);
 
   /* two coincident landmarks: that line says so, the others are printed */
   GString *s = g_string_new(NULL);
   for (int i = 0; i < 19; i++)
     g_string_append_printf(s, "%g,%g\n", ceph[i == 1 ? 0 : i][0], ceph[i == 1 ? 0 : i][1]);
   g_autofree char *text = g_string_free(s, FALSE);
-  g_autofree char *same = write_file("same.txt", text);
-  r = run("measure", same, NULL);
-  assert_status(&r, 1);
+  g_autofree char *same = tu_write_tmp("same.txt", text, -1);
+  r = ct_run("measure", same, NULL);
+  ct_assert_status(&r, 1);
   assert_has(r.out, "not computed");
   assert_has(r.out, "ANS-PNS");
   assert_has(r.err, "undefined (coincident landmarks)");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_isbi_001(void) {
@@ -239,17 +182,19 @@ static void test_isbi_001(void) {
     return;
   }
   g_autofree char *senior = g_build_filename(dir, "senior_px.csv", NULL);
-  run_result r = run("measure", image, "--landmarks", senior, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("measure", image, "--landmarks", senior, NULL);
+  ct_assert_status(&r, 0);
   assert_has(r.out, "Landmarks: senior_px.csv:001, 19 points");
   assert_has(r.out, "Spacing: 0.1 mm per pixel, from the data set descriptor");
   assert_has(r.out, "  SNA ");
   g_test_message("%s", r.out);
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  /* hyatt finds the shipped landmark sets there */
+  g_setenv("HYATT_LANDMARKS_DIR", HY_SOURCE_DIR "/data/landmarks", TRUE);
   g_test_add_func("/cli-measure/text", test_text);
   g_test_add_func("/cli-measure/csv-and-annotation", test_csv_and_annotation);
   g_test_add_func("/cli-measure/errors", test_errors);

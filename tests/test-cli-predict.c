@@ -5,57 +5,11 @@
 #include <cairo.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "clitest.h"
 #include "hyatt.h"
 #include "model.h"
 #include "testutil.h"
-
-typedef struct run_result {
-  int status; /* exit status, or -1 if killed */
-  char *out;
-  char *err;
-} run_result;
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-/* Runs hyatt with the arguments in a NULL-terminated array. */
-static run_result run_argv(const char *const *args) {
-  const char *bin = g_getenv("HYATT_BIN");
-  if (!bin) g_error("HYATT_BIN is not set: run this test through meson test");
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
-  for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (char *)args[i]);
-  g_ptr_array_add(argv, NULL);
-  run_result r = {0};
-  int wait_status = 0;
-  GError *error = NULL;
-  char **env = g_environ_setenv(g_get_environ(), "LC_ALL", "C.UTF-8", TRUE);
-  if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                    &r.err, &wait_status, &error))
-    g_error("cannot run %s: %s", bin, error->message);
-  g_strfreev(env);
-  g_ptr_array_free(argv, TRUE);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
-}
-
-#define run(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
-
-static void assert_status(const run_result *r, int status) {
-  if (r->status != status)
-    g_error("exit status %d, expected %d; stdout: '%s'; stderr: '%s'", r->status, status,
-            r->out, r->err);
-}
-
-static void assert_one_line_error(const run_result *r, const char *words) {
-  const char *nl = strchr(r->err, '\n');
-  if (!g_str_has_prefix(r->err, "hyatt predict: ") || !strstr(r->err, words) || !nl || nl[1])
-    g_error("stderr '%s' is not one line 'hyatt predict: …%s…'", r->err, words);
-}
 
 enum { K = 2 }; /* the tiny configuration's landmarks */
 
@@ -80,19 +34,6 @@ static const char *model_path(void) {
   if (hy_model_save(net, info, path, &err) != HY_OK) g_error("%s", err.msg);
   g_free(info);
   hy_net_free(net);
-  return path;
-}
-
-static char *make_image(const char *name, int w, int h) {
-  hy_image img = {0};
-  hy_error err = {0};
-  g_assert_cmpint(hy_image_new(&img, w, h, &err), ==, HY_OK);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      img.pixels[y * w + x] = 0.2f + 0.5f * (float)x / (float)w + 0.2f * ((x / 8 + y / 8) % 2);
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  g_assert_cmpint(hy_image_save_png(&img, path, 8, &err), ==, HY_OK);
-  hy_image_free(&img);
   return path;
 }
 
@@ -165,17 +106,17 @@ static char *out_file(const char *dir, const char *name) {
 }
 
 static void test_predict(void) {
-  g_autofree char *a = make_image("a.png", 150, 100);
-  g_autofree char *b = make_image("b.png", 70, 110);
+  g_autofree char *a = ct_write_png("a.png", 150, 100, 0.2f);
+  g_autofree char *b = ct_write_png("b.png", 70, 110, 0.2f);
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "results", "new", NULL);
-  run_result r = run("predict", "--model", model_path(), "--out", dir, "--overlay",
-                     "--threads", "2", a, b);
-  assert_status(&r, 0);
+  ct_result r = ct_run("predict", "--model", model_path(), "--out", dir, "--overlay",
+                       "--threads", "2", a, b, NULL);
+  ct_assert_status(&r, 0);
   g_assert_cmpstr(r.err, ==, "");
   g_assert_nonnull(strstr(r.out, "[1/2] "));
   g_assert_nonnull(strstr(r.out, "[2/2] "));
   g_assert_nonnull(strstr(r.out, "2 of 2 images done"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   g_autofree char *ja = out_file(dir, "a.png.hyatt.json");
   g_autofree char *jb = out_file(dir, "b.png.hyatt.json");
   g_autofree char *pa = out_file(dir, "a.png.overlay.png");
@@ -186,9 +127,9 @@ static void test_predict(void) {
   check_png(pb, 70, 110);
 
   /* beside the image when there is no --out, no overlay unless asked */
-  r = run("predict", "--model", model_path(), a);
-  assert_status(&r, 0);
-  run_result_clear(&r);
+  r = ct_run("predict", "--model", model_path(), a, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
   g_autofree char *beside = out_file(tu_tmpdir(), "a.png.hyatt.json");
   check_annotation(beside, a, 150, 100);
   g_autofree char *no_png = out_file(tu_tmpdir(), "a.png.overlay.png");
@@ -196,15 +137,15 @@ static void test_predict(void) {
 }
 
 static void test_failing_image(void) {
-  g_autofree char *a = make_image("c.png", 64, 64);
-  g_autofree char *b = make_image("d.png", 90, 40);
+  g_autofree char *a = ct_write_png("c.png", 64, 64, 0.2f);
+  g_autofree char *b = ct_write_png("d.png", 90, 40, 0.2f);
   g_autofree char *missing = g_build_filename(tu_tmpdir(), "missing.png", NULL);
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "results-fail", NULL);
-  run_result r = run("predict", "--model", model_path(), "--out", dir, a, missing, b);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "missing.png");
+  ct_result r = ct_run("predict", "--model", model_path(), "--out", dir, a, missing, b, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "missing.png");
   g_assert_nonnull(strstr(r.out, "2 of 3 images done"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   g_autofree char *jc = out_file(dir, "c.png.hyatt.json");
   g_autofree char *jd = out_file(dir, "d.png.hyatt.json");
   check_annotation(jc, a, 64, 64);
@@ -227,18 +168,18 @@ static void correct_first(const char *path) {
 }
 
 static void test_existing_annotation(void) {
-  g_autofree char *a = make_image("e.png", 80, 60);
+  g_autofree char *a = ct_write_png("e.png", 80, 60, 0.2f);
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "results-keep", NULL);
   g_autofree char *json = out_file(dir, "e.png.hyatt.json");
-  run_result r = run("predict", "--model", model_path(), "--out", dir, a);
-  assert_status(&r, 0);
-  run_result_clear(&r);
+  ct_result r = ct_run("predict", "--model", model_path(), "--out", dir, a, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
   correct_first(json);
 
-  r = run("predict", "--model", model_path(), "--out", dir, a);
-  assert_status(&r, 0);
+  r = ct_run("predict", "--model", model_path(), "--out", dir, a, NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "1 corrected ones kept"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject *o = load_json(parser, json);
   g_assert_cmpstr(json_object_get_string_member(o, "created"), ==, "2020-01-02T03:04:05Z");
@@ -252,11 +193,11 @@ static void test_existing_annotation(void) {
   g_assert_cmpstr(json_object_get_string_member(m1, "state"), ==, "predicted");
 
   /* corrections of another image are not overwritten */
-  g_autofree char *other = make_image("e.png", 81, 60);
-  r = run("predict", "--model", model_path(), "--out", dir, a);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "different image");
-  run_result_clear(&r);
+  g_autofree char *other = ct_write_png("e.png", 81, 60, 0.2f);
+  r = ct_run("predict", "--model", model_path(), "--out", dir, a, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "different image");
+  ct_result_clear(&r);
   g_autoptr(JsonParser) again = json_parser_new();
   m0 = json_array_get_object_element(
       json_object_get_array_member(load_json(again, json), "landmarks"), 0);
@@ -265,44 +206,44 @@ static void test_existing_annotation(void) {
   /* nor is a damaged file */
   const char *damaged = "{\"format\": \"hyatt-annotation\", \"landm";
   g_assert_true(g_file_set_contents(json, damaged, -1, NULL));
-  r = run("predict", "--model", model_path(), "--out", dir, a);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "not overwritten");
-  run_result_clear(&r);
+  r = ct_run("predict", "--model", model_path(), "--out", dir, a, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "not overwritten");
+  ct_result_clear(&r);
   g_autofree char *now = NULL;
   g_assert_true(g_file_get_contents(json, &now, NULL, NULL));
   g_assert_cmpstr(now, ==, damaged);
 }
 
 static void test_usage(void) {
-  g_autofree char *a = make_image("f.png", 40, 40);
+  g_autofree char *a = ct_write_png("f.png", 40, 40, 0.2f);
   g_autofree char *bad_model = g_build_filename(tu_tmpdir(), "bad.hyatt", NULL);
   g_assert_true(g_file_set_contents(bad_model, "not a model", -1, NULL));
 
-  run_result r = run("predict", "--help");
-  assert_status(&r, 0);
+  ct_result r = ct_run("predict", "--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "--model"));
   g_assert_nonnull(strstr(r.out, "--overlay"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
-  r = run("predict", a);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "--model");
-  run_result_clear(&r);
+  r = ct_run("predict", a, NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "--model");
+  ct_result_clear(&r);
 
-  r = run("predict", "--model", model_path());
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "IMAGE");
-  run_result_clear(&r);
+  r = ct_run("predict", "--model", model_path(), NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "IMAGE");
+  ct_result_clear(&r);
 
-  r = run("predict", "--model", bad_model, a);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "bad.hyatt");
-  run_result_clear(&r);
+  r = ct_run("predict", "--model", bad_model, a, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "bad.hyatt");
+  ct_result_clear(&r);
 
-  r = run("predict", "--model", model_path(), "--threads", "0", a);
-  assert_status(&r, 2);
-  run_result_clear(&r);
+  r = ct_run("predict", "--model", model_path(), "--threads", "0", a, NULL);
+  ct_assert_status(&r, 2);
+  ct_result_clear(&r);
 }
 
 int main(int argc, char **argv) {

@@ -8,66 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "clitest.h"
 #include "hyatt.h"
 #include "testutil.h"
-
-typedef struct run_result {
-  int status; /* exit status, or -1 if killed */
-  char *out;
-  char *err;
-} run_result;
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-static const char *hyatt_bin(void) {
-  const char *bin = g_getenv("HYATT_BIN");
-  if (!bin) g_error("HYATT_BIN is not set: run this test through meson test");
-  return bin;
-}
-
-static run_result run(const char *first, ...) {
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)hyatt_bin());
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
-  va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  run_result r = {0};
-  int wait_status = 0;
-  GError *error = NULL;
-  char **env = g_environ_setenv(g_get_environ(), "LC_ALL", "C.UTF-8", TRUE);
-  if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
-                    &wait_status, &error))
-    g_error("cannot run %s: %s", hyatt_bin(), error->message);
-  g_strfreev(env);
-  g_ptr_array_free(argv, TRUE);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
-}
-
-static void assert_status(const run_result *r, int status) {
-  if (r->status != status)
-    g_error("exit status %d, expected %d; stdout: '%s'; stderr: '%s'", r->status, status, r->out,
-            r->err);
-}
-
-static void assert_one_line_error(const run_result *r, const char *prefix, const char *words) {
-  const char *nl = strchr(r->err, '\n');
-  if (!g_str_has_prefix(r->err, prefix) || !strstr(r->err, words) || !nl || nl[1])
-    g_error("stderr '%s' is not one line starting '%s' with '%s'", r->err, prefix, words);
-}
-
-static void write_file(const char *path, const char *text) {
-  GError *error = NULL;
-  g_file_set_contents(path, text, -1, &error);
-  g_assert_no_error(error);
-}
 
 /* 8 images (6 train, 2 test1) of 120 x 80 with a blob at each of 2
  * landmarks, two annotators, and a dataset.json with the spacing. */
@@ -122,7 +66,7 @@ static const char *data_dir(void) {
   };
   for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
     char *path = g_build_filename(dir, files[f].name, NULL);
-    write_file(path, files[f].text);
+    tu_write_file(path, files[f].text, -1);
     g_free(path);
   }
   g_string_free(senior, TRUE);
@@ -144,35 +88,35 @@ static char **read_lines(const char *path) {
 }
 
 static void test_help_and_usage(void) {
-  run_result r = run("train", "--help", NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("train", "--help", NULL);
+  ct_assert_status(&r, 0);
   const char *train_opts[] = {"--data", "--config", "--steps", "--resume", "--out", "--seed",
                               "--reference", "--threads", "--val-every", "--checkpoint-minutes",
                               "--input"};
   for (size_t i = 0; i < G_N_ELEMENTS(train_opts); i++) g_assert_nonnull(strstr(r.out, train_opts[i]));
-  run_result_clear(&r);
-  r = run("eval", "--help", NULL);
-  assert_status(&r, 0);
+  ct_result_clear(&r);
+  r = ct_run("eval", "--help", NULL);
+  ct_assert_status(&r, 0);
   const char *eval_opts[] = {"--model", "--data", "--split", "--json", "--threads", "--limit"};
   for (size_t i = 0; i < G_N_ELEMENTS(eval_opts); i++) g_assert_nonnull(strstr(r.out, eval_opts[i]));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
-  r = run("train", "--steps", "5", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt train: ", "--data");
-  run_result_clear(&r);
-  r = run("train", "--data", data_dir(), NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt train: ", "--steps");
-  run_result_clear(&r);
-  r = run("train", "--data", data_dir(), "--steps", "3", "--input", "500x416", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt train: ", "multiples of 32");
-  run_result_clear(&r);
-  r = run("eval", "--model", "m.hyatt", "--data", data_dir(), NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt eval: ", "--split");
-  run_result_clear(&r);
+  r = ct_run("train", "--steps", "5", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt train: ", "--data");
+  ct_result_clear(&r);
+  r = ct_run("train", "--data", data_dir(), NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt train: ", "--steps");
+  ct_result_clear(&r);
+  r = ct_run("train", "--data", data_dir(), "--steps", "3", "--input", "500x416", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt train: ", "multiples of 32");
+  ct_result_clear(&r);
+  r = ct_run("eval", "--model", "m.hyatt", "--data", data_dir(), NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt eval: ", "--split");
+  ct_result_clear(&r);
 }
 
 /* Trains the tiny configuration for 4 steps into OUT once. */
@@ -180,15 +124,15 @@ static const char *trained(void) {
   static char *out;
   if (out) return out;
   out = tmp_path("out");
-  run_result r = run("train", "--data", data_dir(), "--config", "tiny", "--steps", "4",
-                     "--val-every", "2", "--val-fraction", "0.2", "--warmup", "2", "--threads",
-                     "1", "--out", out, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("train", "--data", data_dir(), "--config", "tiny", "--steps", "4",
+                       "--val-every", "2", "--val-fraction", "0.2", "--warmup", "2", "--threads",
+                       "1", "--out", out, NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "step 1/4"));
   g_assert_nonnull(strstr(r.out, "step 4/4"));
   g_assert_nonnull(strstr(r.out, "validation at step 2 (1 images)"));
   g_assert_nonnull(strstr(r.out, "dataset.json"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   return out;
 }
 
@@ -225,12 +169,12 @@ static void test_train(void) {
   g_assert_cmpint(g_mkdir_with_parents(copy, 0755), ==, 0);
   char *copy_log = g_build_filename(copy, "train.log", NULL), *text = NULL;
   g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-  write_file(copy_log, text);
-  run_result r = run("train", "--data", data_dir(), "--resume", last, "--steps", "6", "--threads",
-                     "1", "--out", copy, NULL);
-  assert_status(&r, 0);
+  tu_write_file(copy_log, text, -1);
+  ct_result r = ct_run("train", "--data", data_dir(), "--resume", last, "--steps", "6",
+                       "--threads", "1", "--out", copy, NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "from step 4"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   lines = read_lines(copy_log);
   g_assert_cmpuint(g_strv_length(lines), ==, 8);
   g_assert_true(g_str_has_prefix(lines[6], "6\t"));
@@ -248,7 +192,7 @@ static void test_train_interrupted(void) {
   char *log = g_build_filename(out, "train.log", NULL);
   GError *error = NULL;
   GSubprocess *p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                    &error, hyatt_bin(), "train", "--data", data_dir(), "--config",
+                                    &error, ct_hyatt_bin(), "train", "--data", data_dir(), "--config",
                                     "tiny", "--steps", "1000000", "--threads", "1", "--out", out, NULL);
   g_assert_no_error(error);
   /* wait for two steps in the log, at most 60 s */
@@ -285,19 +229,19 @@ static void test_train_interrupted(void) {
 
 static void test_eval(void) {
   char *model = g_build_filename(trained(), "best.hyatt", NULL);
-  run_result r = run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--threads", "1", NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--threads", "1", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "| mean of senior, junior |"));
   g_assert_nonnull(strstr(r.out, "| senior |"));
   g_assert_nonnull(strstr(r.out, "| junior |"));
   g_assert_nonnull(strstr(r.out, "| 2 other blob |"));
   g_assert_nonnull(strstr(r.out, "SDR 2.5 mm"));
   g_assert_nonnull(strstr(r.out, "2 of 2 images"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
-  r = run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--json",
-          "--limit", "1", "--threads", "1", NULL);
-  assert_status(&r, 0);
+  r = ct_run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--json",
+             "--limit", "1", "--threads", "1", NULL);
+  ct_assert_status(&r, 0);
   g_autoptr(JsonParser) parser = json_parser_new();
   GError *error = NULL;
   g_assert_true(json_parser_load_from_data(parser, r.out, -1, &error));
@@ -314,27 +258,27 @@ static void test_eval(void) {
   JsonArray *per = json_object_get_array_member(mean, "per_landmark");
   g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(per, 1), "name"), ==,
                   "other blob");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
   /* errors: a split that does not exist, a spacing-less data set, K mismatch */
-  r = run("eval", "--model", model, "--data", data_dir(), "--split", "test7", NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt eval: ", "no split 'test7'");
-  run_result_clear(&r);
-  char *bare = tmp_path("bare.json");
-  write_file(bare, "{ \"name\": \"bare\" }");
-  r = run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--dataset-info", bare, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt eval: ", "no pixel spacing");
-  run_result_clear(&r);
+  r = ct_run("eval", "--model", model, "--data", data_dir(), "--split", "test7", NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt eval: ", "no split 'test7'");
+  ct_result_clear(&r);
+  char *bare = tu_write_tmp("bare.json", "{ \"name\": \"bare\" }", -1);
+  r = ct_run("eval", "--model", model, "--data", data_dir(), "--split", "test1", "--dataset-info",
+             bare, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt eval: ", "no pixel spacing");
+  ct_result_clear(&r);
   const char *shared = tu_shared_data();
   if (shared) {
     char *isbi = g_build_filename(shared, "isbi2015", NULL);
-    r = run("eval", "--model", model, "--data", isbi, "--split", "test1", NULL);
-    assert_status(&r, 1);
-    assert_one_line_error(&r, "hyatt eval: ", "predicts 2 landmarks");
+    r = ct_run("eval", "--model", model, "--data", isbi, "--split", "test1", NULL);
+    ct_assert_status(&r, 1);
+    ct_assert_one_line_error(&r, "hyatt eval: ", "predicts 2 landmarks");
     g_assert_nonnull(strstr(r.err, "has 19"));
-    run_result_clear(&r);
+    ct_result_clear(&r);
     g_free(isbi);
   }
   g_free(bare);

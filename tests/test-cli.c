@@ -3,132 +3,63 @@
  * exit status 1 (failure) or 2 (bad command line). */
 #include <cairo.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "clitest.h"
 #include "hyatt.h"
 #include "testutil.h"
 
-typedef struct run_result {
-  int status; /* exit status, or -1 if killed */
-  char *out;
-  char *err;
-} run_result;
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-/* Runs hyatt with the NULL-terminated arguments. */
-static run_result run(const char *first, ...) {
-  const char *bin = g_getenv("HYATT_BIN");
-  if (!bin) g_error("HYATT_BIN is not set: run this test through meson test");
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
-  va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  run_result r = {0};
-  int wait_status = 0;
-  GError *error = NULL;
-  char **env = g_environ_setenv(g_get_environ(), "LC_ALL", "C.UTF-8", TRUE);
-  if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                    &r.err, &wait_status, &error))
-    g_error("cannot run %s: %s", bin, error->message);
-  g_strfreev(env);
-  g_ptr_array_free(argv, TRUE);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
-}
-
-static void assert_status(const run_result *r, int status) {
-  if (r->status != status)
-    g_error("exit status %d, expected %d; stdout: '%s'; stderr: '%s'", r->status, status,
-            r->out, r->err);
-}
-
-/* stderr is exactly one line that starts with prefix and contains words. */
-static void assert_one_line_error(const run_result *r, const char *prefix, const char *words) {
-  const char *nl = strchr(r->err, '\n');
-  if (!g_str_has_prefix(r->err, prefix) || !strstr(r->err, words) || !nl || nl[1])
-    g_error("stderr '%s' is not one line starting '%s' with '%s'", r->err, prefix, words);
-}
-
 static void test_version(void) {
-  run_result r = run("--version", NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("--version", NULL);
+  ct_assert_status(&r, 0);
   g_assert_cmpstr(r.out, ==, "hyatt 0.1.0\n");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_help(void) {
-  run_result r = run("--help", NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "show"));
   g_assert_nonnull(strstr(r.out, "--version"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
-  r = run("show", "--help", NULL);
-  assert_status(&r, 0);
+  r = ct_run("show", "--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "hyatt show"));
   g_assert_nonnull(strstr(r.out, "--landmarks"));
   g_assert_nonnull(strstr(r.out, "--out"));
   g_assert_nonnull(strstr(r.out, "--max-size"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_usage_errors(void) {
-  run_result r = run("frobnicate", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt: ", "unknown command 'frobnicate'");
-  run_result_clear(&r);
+  ct_result r = ct_run("frobnicate", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt: ", "unknown command 'frobnicate'");
+  ct_result_clear(&r);
 
-  r = run("--frobnicate", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt: ", "unknown option '--frobnicate'");
-  run_result_clear(&r);
+  r = ct_run("--frobnicate", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt: ", "unknown option '--frobnicate'");
+  ct_result_clear(&r);
 
-  r = run(NULL);
-  assert_status(&r, 2);
-  run_result_clear(&r);
+  r = ct_run(NULL);
+  ct_assert_status(&r, 2);
+  ct_result_clear(&r);
 
-  r = run("show", "--bogus", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt show: ", "--bogus");
-  run_result_clear(&r);
+  r = ct_run("show", "--bogus", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt show: ", "--bogus");
+  ct_result_clear(&r);
 
-  r = run("show", "a.png", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt show: ", "--out");
-  run_result_clear(&r);
+  r = ct_run("show", "a.png", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt show: ", "--out");
+  ct_result_clear(&r);
 
-  r = run("show", "--out", "x.png", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt show: ", "IMAGE");
-  run_result_clear(&r);
-}
-
-/* A 240 x 160 grey gradient as tmp/NAME.png, and landmark files for it. */
-static char *make_image(const char *name, int w, int h) {
-  hy_image img = {0};
-  hy_error err = {0};
-  g_assert_cmpint(hy_image_new(&img, w, h, &err), ==, HY_OK);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) img.pixels[y * w + x] = 0.2f + 0.5f * (float)x / (float)w;
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  g_assert_cmpint(hy_image_save_png(&img, path, 8, &err), ==, HY_OK);
-  hy_image_free(&img);
-  return path;
-}
-
-static char *write_text(const char *name, const char *content) {
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  GError *error = NULL;
-  g_file_set_contents(path, content, -1, &error);
-  g_assert_no_error(error);
-  return path;
+  r = ct_run("show", "--out", "x.png", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt show: ", "IMAGE");
+  ct_result_clear(&r);
 }
 
 /* Output of size w x h, with a strongly coloured pixel within radius of
@@ -159,27 +90,27 @@ static void assert_overlay(const char *png, int w, int h, double x, double y, in
 }
 
 static void test_show(void) {
-  char *image = make_image("scan.png", 240, 160);
-  char *csv = write_text("marks.csv", "image,split,l1_x,l1_y,l2_x,l2_y,l3_x,l3_y\n"
-                                      "other,train,1,1,2,2,3,3\n"
-                                      "scan,train,40,30,200,40,120,130\n");
-  char *txt = write_text("marks.txt", "44,34\n196,44\n118,126\n7\n");
+  char *image = ct_write_png("scan.png", 240, 160, 0);
+  char *csv = tu_write_tmp("marks.csv", "image,split,l1_x,l1_y,l2_x,l2_y,l3_x,l3_y\n"
+                                        "other,train,1,1,2,2,3,3\n"
+                                        "scan,train,40,30,200,40,120,130\n", -1);
+  char *txt = tu_write_tmp("marks.txt", "44,34\n196,44\n118,126\n7\n", -1);
   char *out = g_build_filename(tu_tmpdir(), "overlay.png", NULL);
 
   /* default row: the image name without extension */
-  run_result r = run("show", image, "--landmarks", csv, "--out", out, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("show", image, "--landmarks", csv, "--out", out, NULL);
+  ct_assert_status(&r, 0);
   g_assert_cmpstr(r.err, ==, "");
-  run_result_clear(&r);
+  ct_result_clear(&r);
   assert_overlay(out, 240, 160, 40.5, 30.5, 3);
   assert_overlay(out, 240, 160, 120.5, 130.5, 3);
 
   /* two sets, an explicit row, the text file with a trailing label line, shrunk */
   char *spec = g_strdup_printf("%s:scan", csv);
-  r = run("show", image, "--landmarks", spec, "--landmarks", txt, "--max-size", "120",
-          "--out", out, NULL);
-  assert_status(&r, 0);
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", spec, "--landmarks", txt, "--max-size", "120",
+             "--out", out, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
   assert_overlay(out, 120, 80, 100.25, 20.25, 3);
 
   g_free(spec);
@@ -190,48 +121,48 @@ static void test_show(void) {
 }
 
 static void test_show_errors(void) {
-  char *image = make_image("err.png", 64, 48);
-  char *csv = write_text("err.csv", "image,l1_x,l1_y,l2_x,l2_y\nerr,1,2,3,4\n");
-  char *csv3 = write_text("err3.csv", "image,l1_x,l1_y,l2_x,l2_y,l3_x,l3_y\nerr,1,2,3,4,5,6\n");
-  char *bad = write_text("bad.csv", "image,l1_x,l1_y\nerr,1,zz\n");
+  char *image = ct_write_png("err.png", 64, 48, 0);
+  char *csv = tu_write_tmp("err.csv", "image,l1_x,l1_y,l2_x,l2_y\nerr,1,2,3,4\n", -1);
+  char *csv3 = tu_write_tmp("err3.csv", "image,l1_x,l1_y,l2_x,l2_y,l3_x,l3_y\nerr,1,2,3,4,5,6\n", -1);
+  char *bad = tu_write_tmp("bad.csv", "image,l1_x,l1_y\nerr,1,zz\n", -1);
   char *out = g_build_filename(tu_tmpdir(), "err-out.png", NULL);
   char *spec = g_strdup_printf("%s:007", csv);
   char *missing = g_build_filename(tu_tmpdir(), "missing.csv", NULL);
   char *no_dir = g_build_filename(tu_tmpdir(), "no-such-folder", "o.png", NULL);
 
-  run_result r = run("show", image, "--landmarks", spec, "--out", out, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "no row '007' in ");
-  run_result_clear(&r);
+  ct_result r = ct_run("show", image, "--landmarks", spec, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "no row '007' in ");
+  ct_result_clear(&r);
 
-  r = run("show", image, "--landmarks", missing, "--out", out, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "missing.csv");
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", missing, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "missing.csv");
+  ct_result_clear(&r);
 
-  r = run("show", image, "--landmarks", bad, "--out", out, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "bad.csv:2: column 3 (l1_y): 'zz' is not a number");
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", bad, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "bad.csv:2: column 3 (l1_y): 'zz' is not a number");
+  ct_result_clear(&r);
 
-  r = run("show", image, "--landmarks", csv, "--landmarks", csv3, "--out", out, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "landmark counts differ");
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", csv, "--landmarks", csv3, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "landmark counts differ");
+  ct_result_clear(&r);
 
-  r = run("show", image, "--landmarks", csv, "--out", no_dir, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "does not exist");
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", csv, "--out", no_dir, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "does not exist");
+  ct_result_clear(&r);
 
-  r = run("show", csv, "--landmarks", csv, "--out", out, NULL); /* not an image */
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt show: ", "err.csv");
-  run_result_clear(&r);
+  r = ct_run("show", csv, "--landmarks", csv, "--out", out, NULL); /* not an image */
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "err.csv");
+  ct_result_clear(&r);
 
-  r = run("show", image, "--landmarks", csv, "--max-size", "3", "--out", out, NULL);
-  assert_status(&r, 2);
-  run_result_clear(&r);
+  r = ct_run("show", image, "--landmarks", csv, "--max-size", "3", "--out", out, NULL);
+  ct_assert_status(&r, 2);
+  ct_result_clear(&r);
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 
   g_free(no_dir);
@@ -258,11 +189,11 @@ static void test_show_isbi(void) {
   char *s_spec = g_strdup_printf("%s:001", senior);
   char *j_spec = g_strdup_printf("%s:001", junior);
   char *out = g_build_filename(tu_tmpdir(), "isbi-001.png", NULL);
-  run_result r = run("show", image, "--landmarks", s_spec, "--landmarks", j_spec,
-                     "--max-size", "600", "--out", out, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("show", image, "--landmarks", s_spec, "--landmarks", j_spec,
+                       "--max-size", "600", "--out", out, NULL);
+  ct_assert_status(&r, 0);
   g_assert_cmpstr(r.err, ==, "");
-  run_result_clear(&r);
+  ct_result_clear(&r);
   /* 1935 x 2400 -> 484 x 600; sella of the senior annotator at (835, 996) */
   double s = 600.0 / 2400.0;
   assert_overlay(out, 484, 600, (835 + 0.5) * s, (996 + 0.5) * s, 4);

@@ -353,48 +353,32 @@ static void test_finite_differences(void) {
 
 /* PyTorch fixtures: references computed in float64 from the float32 inputs;
  * ours accumulate in float over at most ~200 terms: atol 2e-5, rtol 1e-4. */
-static int meta_int(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  if (!v) g_error("fixture has no %s", key);
-  return atoi(v);
-}
-
-static const float *tensor(const hy_tensorfile *tf, const char *name, size_t n) {
-  hy_error err = {0};
-  const float *p = hy_tensorfile_f32(tf, name, n, &err);
-  if (!p) g_error("%s", err.msg);
-  return p;
-}
-
 static void check_fixture(const char *which) {
   g_autofree char *file = g_strdup_printf("ops/conv-%s.hyatt", which);
-  g_autofree char *path = tu_fixture_path(file);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 0, &err) != HY_OK) g_error("%s", err.msg);
+  hy_tensorfile *tf = tu_fixture(file);
   const char *op = hy_tensorfile_meta(tf, "op");
   g_assert_nonnull(op);
   spec s = {strcmp(op, "conv_transpose") ? OP_CONV : OP_CONVT,
-            meta_int(tf, "N"), meta_int(tf, "Cin"), meta_int(tf, "H"),
-            meta_int(tf, "W"), meta_int(tf, "Cout"), meta_int(tf, "kh"),
-            meta_int(tf, "kw"), meta_int(tf, "stride"), meta_int(tf, "ph"),
-            meta_int(tf, "pw"), meta_int(tf, "dil"), meta_int(tf, "groups"),
-            meta_int(tf, "bias")};
+            tu_meta_int(tf, "N"), tu_meta_int(tf, "Cin"), tu_meta_int(tf, "H"),
+            tu_meta_int(tf, "W"), tu_meta_int(tf, "Cout"), tu_meta_int(tf, "kh"),
+            tu_meta_int(tf, "kw"), tu_meta_int(tf, "stride"), tu_meta_int(tf, "ph"),
+            tu_meta_int(tf, "pw"), tu_meta_int(tf, "dil"), tu_meta_int(tf, "groups"),
+            tu_meta_int(tf, "bias")};
   size_t nx = x_size(&s), ny = y_size(&s), nw = w_size(&s), nb = (size_t)s.Cout;
-  const float *x = tensor(tf, "x", nx), *w = tensor(tf, "w", nw);
-  const float *b = s.bias ? tensor(tf, "b", nb) : NULL;
+  const float *x = tu_f32(tf, "x", nx), *w = tu_f32(tf, "w", nw);
+  const float *b = s.bias ? tu_f32(tf, "b", nb) : NULL;
   float *y = g_new(float, ny), *scratch = new_scratch(&s);
   float *dx = g_new0(float, nx), *dw = g_new0(float, nw), *db = g_new0(float, nb);
   forward(&s, y, x, w, b, scratch, NULL);
-  backward(&s, dx, dw, s.bias ? db : NULL, tensor(tf, "dy", ny), x, w, scratch, NULL);
+  backward(&s, dx, dw, s.bias ? db : NULL, tu_f32(tf, "dy", ny), x, w, scratch, NULL);
   g_autofree char *yn = g_strdup_printf("%s: y", file);
   g_autofree char *dxn = g_strdup_printf("%s: dx", file);
   g_autofree char *dwn = g_strdup_printf("%s: dw", file);
   g_autofree char *dbn = g_strdup_printf("%s: db", file);
-  tu_assert_close(yn, y, tensor(tf, "y", ny), ny, 2e-5, 1e-4);
-  tu_assert_close(dxn, dx, tensor(tf, "dx", nx), nx, 2e-5, 1e-4);
-  tu_assert_close(dwn, dw, tensor(tf, "dw", nw), nw, 2e-5, 1e-4);
-  if (s.bias) tu_assert_close(dbn, db, tensor(tf, "db", nb), nb, 2e-5, 1e-4);
+  tu_assert_close(yn, y, tu_f32(tf, "y", ny), ny, 2e-5, 1e-4);
+  tu_assert_close(dxn, dx, tu_f32(tf, "dx", nx), nx, 2e-5, 1e-4);
+  tu_assert_close(dwn, dw, tu_f32(tf, "dw", nw), nw, 2e-5, 1e-4);
+  if (s.bias) tu_assert_close(dbn, db, tu_f32(tf, "db", nb), nb, 2e-5, 1e-4);
   g_free(y), g_free(scratch), g_free(dx), g_free(dw), g_free(db);
   hy_tensorfile_free(tf);
 }

@@ -528,15 +528,8 @@ static void test_pad(void) {
 /* ---- PyTorch fixtures ---- */
 
 static hy_tensorfile *load_fixture(const char *name) {
-  char *file = g_strdup_printf("ops/elem-%s.hyatt", name);
-  char *path = tu_fixture_path(file);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 0, &err) != HY_OK)
-    g_error("%s: %s", path, err.msg);
-  g_free(path);
-  g_free(file);
-  return tf;
+  g_autofree char *file = g_strdup_printf("ops/elem-%s.hyatt", name);
+  return tu_fixture(file);
 }
 
 static const float *tensor(const hy_tensorfile *tf, const char *name,

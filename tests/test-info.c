@@ -4,89 +4,40 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "clitest.h"
 #include "hyatt.h"
 #include "testutil.h"
-
-typedef struct run_result {
-  int status; /* exit status, or -1 if killed */
-  char *out;
-  char *err;
-} run_result;
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-/* Runs hyatt with the NULL-terminated arguments. */
-static run_result run(const char *first, ...) {
-  const char *bin = g_getenv("HYATT_BIN");
-  if (!bin) g_error("HYATT_BIN is not set: run this test through meson test");
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
-  va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  run_result r = {0};
-  int wait_status = 0;
-  GError *error = NULL;
-  char **env = g_environ_setenv(g_get_environ(), "LC_ALL", "C.UTF-8", TRUE);
-  env = g_environ_setenv(env, "HYATT_LANDMARKS_DIR", HY_SOURCE_DIR "/data/landmarks", TRUE);
-  if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                    &r.err, &wait_status, &error))
-    g_error("cannot run %s: %s", bin, error->message);
-  g_strfreev(env);
-  g_ptr_array_free(argv, TRUE);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
-}
-
-static void assert_status(const run_result *r, int status) {
-  if (r->status != status)
-    g_error("exit status %d, expected %d; stdout: '%s'; stderr: '%s'", r->status, status,
-            r->out, r->err);
-}
-
-/* stderr is exactly one line that starts with prefix and contains words. */
-static void assert_one_line_error(const run_result *r, const char *prefix, const char *words) {
-  const char *nl = strchr(r->err, '\n');
-  if (!g_str_has_prefix(r->err, prefix) || !strstr(r->err, words) || !nl || nl[1])
-    g_error("stderr '%s' is not one line starting '%s' with '%s'", r->err, prefix, words);
-}
 
 /* A tiny random model with landmarks "first", "second point" (made once). */
 static const char *tiny_model(void) {
   static char *path;
   if (path) return path;
   path = g_build_filename(tu_tmpdir(), "tiny.hyatt", NULL);
-  run_result r = run("model-init", "--config", "tiny", "--landmarks", "test-set", "--names",
-                     "first, second point", "--seed", "7", "--spacing", "0.125", "--out", path,
-                     NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("model-init", "--config", "tiny", "--landmarks", "test-set", "--names",
+                       "first, second point", "--seed", "7", "--spacing", "0.125", "--out", path,
+                       NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "config tiny, 2 landmarks (test-set)"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   return path;
 }
 
 static void test_help(void) {
-  run_result r = run("--help", NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "  info "));
   g_assert_nonnull(strstr(r.out, "  model-init "));
-  run_result_clear(&r);
-  r = run("info", "--help", NULL);
-  assert_status(&r, 0);
+  ct_result_clear(&r);
+  r = ct_run("info", "--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "--json"));
-  run_result_clear(&r);
-  r = run("model-init", "--help", NULL);
-  assert_status(&r, 0);
+  ct_result_clear(&r);
+  r = ct_run("model-init", "--help", NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "--landmarks"));
   g_assert_nonnull(strstr(r.out, "--seed"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_model_init(void) {
@@ -113,10 +64,10 @@ static void test_model_init(void) {
 
   /* the built-in ISBI set; an existing file needs --force */
   g_autofree char *isbi = g_build_filename(tu_tmpdir(), "isbi.hyatt", NULL);
-  run_result r = run("model-init", "--config", "tiny", "--out", isbi, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("model-init", "--config", "tiny", "--out", isbi, NULL);
+  ct_assert_status(&r, 0);
   g_assert_nonnull(strstr(r.out, "19 landmarks (isbi2015)"));
-  run_result_clear(&r);
+  ct_result_clear(&r);
   hy_net_config cfg;
   g_assert_cmpint(hy_model_inspect(&cfg, &info, isbi, &err), ==, HY_OK);
   g_assert_cmpint(cfg.landmarks, ==, 19);
@@ -124,21 +75,21 @@ static void test_model_init(void) {
   g_assert_true(info.spacing_mm == 0.1);
   /* a definition file; commas in names become semicolons */
   g_autofree char *hand = g_build_filename(tu_tmpdir(), "hand.hyatt", NULL);
-  r = run("model-init", "--config", "tiny", "--landmarks", HY_SOURCE_DIR "/data/landmarks/hand.json",
-          "--out", hand, NULL);
-  assert_status(&r, 0);
-  run_result_clear(&r);
+  r = ct_run("model-init", "--config", "tiny", "--landmarks", HY_SOURCE_DIR "/data/landmarks/hand.json",
+             "--out", hand, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
   g_assert_cmpint(hy_model_inspect(&cfg, &info, hand, &err), ==, HY_OK);
   g_assert_cmpint(info.landmark_count, ==, 37);
   g_assert_cmpstr(info.landmark_set, ==, "hand");
   g_assert_cmpstr(info.landmark_names[0], ==, "Ulna; ulnar border of the distal end");
-  r = run("model-init", "--config", "tiny", "--out", isbi, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt model-init: ", "--force");
-  run_result_clear(&r);
-  r = run("model-init", "--config", "tiny", "--force", "--out", isbi, NULL);
-  assert_status(&r, 0);
-  run_result_clear(&r);
+  r = ct_run("model-init", "--config", "tiny", "--out", isbi, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt model-init: ", "--force");
+  ct_result_clear(&r);
+  r = ct_run("model-init", "--config", "tiny", "--force", "--out", isbi, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
 }
 
 static void test_model_init_errors(void) {
@@ -157,16 +108,16 @@ static void test_model_init_errors(void) {
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     const char *const *a = cases[i].args;
-    run_result r = run("model-init", "--config", "tiny", "--out", out, a[0], a[1], a[2], a[3], NULL);
-    assert_status(&r, cases[i].status);
-    assert_one_line_error(&r, "hyatt model-init: ", cases[i].words);
-    run_result_clear(&r);
+    ct_result r = ct_run("model-init", "--config", "tiny", "--out", out, a[0], a[1], a[2], a[3], NULL);
+    ct_assert_status(&r, cases[i].status);
+    ct_assert_one_line_error(&r, "hyatt model-init: ", cases[i].words);
+    ct_result_clear(&r);
   }
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
-  run_result r = run("model-init", "--config", "tiny", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt model-init: ", "--out FILE is required");
-  run_result_clear(&r);
+  ct_result r = ct_run("model-init", "--config", "tiny", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt model-init: ", "--out FILE is required");
+  ct_result_clear(&r);
 }
 
 static void test_info_text(void) {
@@ -174,21 +125,21 @@ static void test_info_text(void) {
   char id[HY_MODEL_ID_SIZE];
   hy_error err = {0};
   g_assert_cmpint(hy_model_id(id, path, &err), ==, HY_OK);
-  run_result r = run("info", path, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("info", path, NULL);
+  ct_assert_status(&r, 0);
   g_assert_cmpstr(r.err, ==, "");
   const char *want[] = {"tiny", id, "96 × 64 px", "4, 8, 8, 16, 16", "41,316",
                         "2 (test-set)", "  1  first\n", "  2  second point\n", "0.125 mm",
                         "seed 7", "untrained", "Hyatt Studio 0.1.0"};
   for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
     if (!strstr(r.out, want[i])) g_error("'hyatt info' does not say '%s':\n%s", want[i], r.out);
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_info_json(void) {
   const char *path = tiny_model();
-  run_result r = run("info", "--json", path, NULL);
-  assert_status(&r, 0);
+  ct_result r = ct_run("info", "--json", path, NULL);
+  ct_assert_status(&r, 0);
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) error = NULL;
   if (!json_parser_load_from_data(parser, r.out, -1, &error)) g_error("%s: %s", error->message, r.out);
@@ -212,7 +163,7 @@ static void test_info_json(void) {
   gsize len = 0;
   g_assert_true(g_file_get_contents(path, &bytes, &len, NULL));
   g_assert_cmpint(json_object_get_int_member(o, "file_bytes"), ==, (gint64)len);
-  run_result_clear(&r);
+  ct_result_clear(&r);
 }
 
 static void test_info_errors(void) {
@@ -230,43 +181,45 @@ static void test_info_errors(void) {
   g_assert_true(g_file_set_contents(bad, bytes, (gssize)len, NULL));
   g_autofree char *cwd = g_get_current_dir();
   g_assert_cmpint(g_chdir(dir), ==, 0);
-  run_result r = run("info", "model.hyatt", NULL);
+  ct_result r = ct_run("info", "model.hyatt", NULL);
   g_assert_cmpint(g_chdir(cwd), ==, 0);
-  assert_status(&r, 1);
+  ct_assert_status(&r, 1);
   g_assert_cmpstr(r.err, ==,
                   "hyatt info: model.hyatt: checksum mismatch in tensor stages.0.embed.weight "
                   "(damaged file)\n");
   g_assert_cmpstr(r.out, ==, "");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
   g_assert_true(g_file_set_contents(bad, bytes, 100, NULL));
-  r = run("info", "--json", bad, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt info: ", "truncated");
+  r = ct_run("info", "--json", bad, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt info: ", "truncated");
   g_assert_cmpstr(r.out, ==, "");
-  run_result_clear(&r);
+  ct_result_clear(&r);
 
   g_autofree char *missing = g_build_filename(dir, "missing.hyatt", NULL);
-  r = run("info", missing, NULL);
-  assert_status(&r, 1);
-  assert_one_line_error(&r, "hyatt info: ", "missing.hyatt");
-  run_result_clear(&r);
+  r = ct_run("info", missing, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt info: ", "missing.hyatt");
+  ct_result_clear(&r);
 
-  r = run("info", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt info: ", "no MODEL given");
-  run_result_clear(&r);
-  r = run("info", "a.hyatt", "b.hyatt", NULL);
-  assert_status(&r, 2);
-  run_result_clear(&r);
-  r = run("info", "--bogus", "a.hyatt", NULL);
-  assert_status(&r, 2);
-  assert_one_line_error(&r, "hyatt info: ", "--bogus");
-  run_result_clear(&r);
+  r = ct_run("info", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt info: ", "no MODEL given");
+  ct_result_clear(&r);
+  r = ct_run("info", "a.hyatt", "b.hyatt", NULL);
+  ct_assert_status(&r, 2);
+  ct_result_clear(&r);
+  r = ct_run("info", "--bogus", "a.hyatt", NULL);
+  ct_assert_status(&r, 2);
+  ct_assert_one_line_error(&r, "hyatt info: ", "--bogus");
+  ct_result_clear(&r);
 }
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  /* hyatt finds the shipped landmark sets there */
+  g_setenv("HYATT_LANDMARKS_DIR", HY_SOURCE_DIR "/data/landmarks", TRUE);
   g_test_add_func("/info/help", test_help);
   g_test_add_func("/info/model-init", test_model_init);
   g_test_add_func("/info/model-init-errors", test_model_init_errors);

@@ -7,23 +7,11 @@
 #include "hyatt.h"
 #include "testutil.h"
 
-static char *write_tmp(const char *name, const char *content, size_t len) {
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  GError *error = NULL;
-  g_file_set_contents(path, content, (gssize)len, &error);
-  g_assert_no_error(error);
-  return path;
-}
-
-static char *write_text(const char *name, const char *content) {
-  return write_tmp(name, content, strlen(content));
-}
-
 static void test_csv_with_split(void) {
-  char *path = write_text("split.csv",
-                          "image,split,l1_x,l1_y,l2_x,l2_y\n"
-                          "001,train,835,996,1473.5,-2e1\n"
-                          "151,test1,+1,2,3,4\n");
+  char *path = tu_write_tmp("split.csv",
+                            "image,split,l1_x,l1_y,l2_x,l2_y\n"
+                            "001,train,835,996,1473.5,-2e1\n"
+                            "151,test1,+1,2,3,4\n", -1);
   hy_landmark_table t;
   hy_error err = {0};
   g_assert_cmpint(hy_landmark_csv_load(&t, path, &err), ==, HY_OK);
@@ -47,7 +35,7 @@ static void test_csv_with_split(void) {
 }
 
 static void test_csv_without_split(void) {
-  char *path = write_text("nosplit.csv", "image,l1_x,l1_y\n3167,313,2247\n3177,356,1992\n");
+  char *path = tu_write_tmp("nosplit.csv", "image,l1_x,l1_y\n3167,313,2247\n3177,356,1992\n", -1);
   hy_landmark_table t;
   hy_error err = {0};
   g_assert_cmpint(hy_landmark_csv_load(&t, path, &err), ==, HY_OK);
@@ -62,11 +50,11 @@ static void test_csv_without_split(void) {
 /* CRLF, a byte order mark, blanks, quotes, blank lines, upper-case header
  * and no final newline are all accepted. */
 static void test_csv_variants(void) {
-  char *path = write_text("crlf.csv",
-                          "\xEF\xBB\xBFImage, L1_X ,l1_y\r\n"
-                          "\r\n"
-                          "\"a b\", 1.25 ,\"2\"\r\n"
-                          "c,3,4");
+  char *path = tu_write_tmp("crlf.csv",
+                            "\xEF\xBB\xBFImage, L1_X ,l1_y\r\n"
+                            "\r\n"
+                            "\"a b\", 1.25 ,\"2\"\r\n"
+                            "c,3,4", -1);
   hy_landmark_table t;
   hy_error err = {0};
   g_assert_cmpint(hy_landmark_csv_load(&t, path, &err), ==, HY_OK);
@@ -86,7 +74,7 @@ static void test_csv_locale(void) {
   const char *set = NULL;
   for (size_t i = 0; i < G_N_ELEMENTS(locales) && !set; i++)
     set = setlocale(LC_NUMERIC, locales[i]);
-  char *path = write_text("locale.csv", "image,l1_x,l1_y\n1,0.5,2.75\n");
+  char *path = tu_write_tmp("locale.csv", "image,l1_x,l1_y\n1,0.5,2.75\n", -1);
   hy_landmark_table t;
   hy_error err = {0};
   hy_status st = hy_landmark_csv_load(&t, path, &err);
@@ -106,7 +94,7 @@ typedef struct bad_case {
 
 static void check_csv_refused(const char *name, const char *content, size_t len,
                               int line, const char *words) {
-  char *path = write_tmp(name, content, len);
+  char *path = tu_write_tmp(name, content, (gssize)len);
   hy_landmark_table t;
   memset(&t, 0x5a, sizeof t);
   hy_error err = {0};
@@ -168,7 +156,7 @@ static void test_csv_missing_file(void) {
 }
 
 static void test_text_plain(void) {
-  char *path = write_text("001.txt", "835,996\r\n1473.5, 1029\r\n\r\n1,2");
+  char *path = tu_write_tmp("001.txt", "835,996\r\n1473.5, 1029\r\n\r\n1,2", -1);
   hy_point *p = NULL;
   int n = 0;
   hy_error err = {0};
@@ -187,7 +175,7 @@ static void test_text_plain(void) {
 
 /* The original ISBI files end with class labels: fine with a count given. */
 static void test_text_trailing_labels(void) {
-  char *path = write_text("labels.txt", "1,2\n3,4\n5,6\n2\n1\n4,4\n");
+  char *path = tu_write_tmp("labels.txt", "1,2\n3,4\n5,6\n2\n1\n4,4\n", -1);
   hy_point *p = NULL;
   int n = 0;
   hy_error err = {0};
@@ -217,7 +205,7 @@ static void test_text_trailing_labels(void) {
 
 static void check_text_refused(const char *name, const char *content, int expect,
                                int line, const char *words) {
-  char *path = write_text(name, content);
+  char *path = tu_write_tmp(name, content, -1);
   hy_point *p = NULL;
   int n = -1;
   hy_error err = {0};

@@ -270,11 +270,6 @@ static void test_save_refuses(void) {
 
 /* ---- damaged files ---- */
 
-static void write_bytes(const char *path, const void *data, size_t len) {
-  g_autoptr(GError) error = NULL;
-  if (!g_file_set_contents(path, data, (gssize)len, &error)) g_error("%s", error->message);
-}
-
 /* The message of loading path, which must fail with status st; every
  * message names the file. */
 static char *refused(const char *path, hy_status st) {
@@ -312,10 +307,10 @@ static void test_truncated(void) {
                    first_data + 8, len / 2, len - 1};
   g_autofree char *path = tmp_path("truncated.hyatt");
   for (size_t i = 0; i < G_N_ELEMENTS(cuts); i++) {
-    write_bytes(path, bytes, cuts[i]);
+    tu_write_file(path, bytes, (gssize)cuts[i]);
     assert_refused(path, HY_E_FORMAT, "truncated");
   }
-  write_bytes(path, bytes, 0);
+  tu_write_file(path, bytes, 0);
   assert_refused(path, HY_E_FORMAT, "HYATTNET");
   hy_tensorfile_free(tf);
 }
@@ -332,26 +327,26 @@ static void test_damaged_bytes(void) {
   g_autofree char *path = tmp_path("damaged.hyatt");
 
   bytes[e->offset + 5] ^= 0x10;
-  write_bytes(path, bytes, len);
+  tu_write_file(path, bytes, (gssize)len);
   assert_refused(path, HY_E_FORMAT, "checksum mismatch in tensor stages.0.embed.weight");
   bytes[e->offset + 5] ^= 0x10;
 
   bytes[30] ^= 0x01; /* in the header text */
-  write_bytes(path, bytes, len);
+  tu_write_file(path, bytes, (gssize)len);
   assert_refused(path, HY_E_FORMAT, "header checksum mismatch");
   bytes[30] ^= 0x01;
 
   bytes[8] = 2;
-  write_bytes(path, bytes, len);
+  tu_write_file(path, bytes, (gssize)len);
   assert_refused(path, HY_E_FORMAT, "format version 2");
   bytes[8] = 1;
 
   bytes[7] = 'X';
-  write_bytes(path, bytes, len);
+  tu_write_file(path, bytes, (gssize)len);
   assert_refused(path, HY_E_FORMAT, "no HYATTNET magic");
   bytes[7] = 'T';
 
-  write_bytes(path, bytes, len);
+  tu_write_file(path, bytes, (gssize)len);
   hy_net *net = NULL;
   g_assert_cmpint(hy_model_load(&net, NULL, path, HY_INFER, 1, &err), ==, HY_OK);
   hy_net_free(net);

@@ -9,51 +9,6 @@
 #include "hyatt.h"
 #include "testutil.h"
 
-static float *rnd(tu_rng *r, size_t n, float lo, float hi) {
-  float *x = g_new(float, n ? n : 1);
-  tu_fill(r, x, n, lo, hi);
-  return x;
-}
-
-static float *copy(const float *x, size_t n) {
-  return g_memdup2(x, (n ? n : 1) * sizeof *x);
-}
-
-static hy_pool *make_pool(int threads) {
-  hy_pool *pool = NULL;
-  hy_error err = {0};
-  g_assert_cmpint(hy_pool_create(&pool, threads, &err), ==, HY_OK);
-  return pool;
-}
-
-static hy_tensorfile *fixture(const char *name) {
-  g_autofree char *path = tu_fixture_path(name);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 1 << 20, &err) != HY_OK)
-    g_error("%s: %s", path, err.msg);
-  return tf;
-}
-
-static const float *fx(const hy_tensorfile *tf, const char *name, size_t n) {
-  hy_error err = {0};
-  const float *p = hy_tensorfile_f32(tf, name, n, &err);
-  if (!p) g_error("fixture: %s", err.msg);
-  return p;
-}
-
-static int meta_int(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  g_assert_nonnull(v);
-  return atoi(v);
-}
-
-static float meta_float(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  g_assert_nonnull(v);
-  return strtof(v, NULL);
-}
-
 static const int Ts[] = {1, 7, 37, 1000};
 static const int Cs[] = {1, 3, 8, 40, 129};
 
@@ -67,17 +22,17 @@ static void test_linear_fast_vs_naive(void) {
         int T = Ts[ti], Cin = Cs[a], Cout = Cs[(a + b) % G_N_ELEMENTS(Cs)];
         gboolean bias = (a + b) % 2 == 0;
         size_t nx = (size_t)T * Cin, ny = (size_t)T * Cout, nw = (size_t)Cout * Cin;
-        float *x = rnd(&r, nx, -1, 1), *w = rnd(&r, nw, -1, 1);
-        float *bb = bias ? rnd(&r, Cout, -1, 1) : NULL;
+        float *x = tu_random(&r, nx, -1, 1), *w = tu_random(&r, nw, -1, 1);
+        float *bb = bias ? tu_random(&r, Cout, -1, 1) : NULL;
         float *y = g_new(float, ny), *y0 = g_new(float, ny);
         hy_linear_forward(y, x, w, bb, T, Cin, Cout);
         hy_linear_forward_naive(y0, x, w, bb, T, Cin, Cout);
         tu_assert_close("linear y", y, y0, ny, 1e-5, 1e-5);
         /* gradients accumulate onto what is already there */
-        float *dy = rnd(&r, ny, -1, 1);
-        float *dx = rnd(&r, nx, -1, 1), *dw = rnd(&r, nw, -1, 1),
-              *db = rnd(&r, Cout, -1, 1);
-        float *dx0 = copy(dx, nx), *dw0 = copy(dw, nw), *db0 = copy(db, Cout);
+        float *dy = tu_random(&r, ny, -1, 1);
+        float *dx = tu_random(&r, nx, -1, 1), *dw = tu_random(&r, nw, -1, 1),
+              *db = tu_random(&r, Cout, -1, 1);
+        float *dx0 = tu_copy(dx, nx), *dw0 = tu_copy(dw, nw), *db0 = tu_copy(db, Cout);
         hy_linear_backward(dx, dw, db, dy, x, w, T, Cin, Cout);
         hy_linear_backward_naive(dx0, dw0, db0, dy, x, w, T, Cin, Cout);
         tu_assert_close("linear dx", dx, dx0, nx, 1e-5, 1e-5);
@@ -107,8 +62,8 @@ static void test_linear_grad(void) {
   tu_rng r = tu_rng_new(2);
   linear_ctx c = {.T = 5, .Cin = 7, .Cout = 3};
   size_t nx = 35, nw = 21, ny = 15;
-  c.x = rnd(&r, nx, -1, 1), c.w = rnd(&r, nw, -1, 1), c.b = rnd(&r, 3, -1, 1);
-  c.r = rnd(&r, ny, -1, 1), c.y = g_new(float, ny);
+  c.x = tu_random(&r, nx, -1, 1), c.w = tu_random(&r, nw, -1, 1), c.b = tu_random(&r, 3, -1, 1);
+  c.r = tu_random(&r, ny, -1, 1), c.y = g_new(float, ny);
   float *dx = g_new0(float, nx), *dw = g_new0(float, nw), *db = g_new0(float, 3);
   hy_linear_backward(dx, dw, db, c.r, c.x, c.w, c.T, c.Cin, c.Cout);
   tu_check_grad("linear dx", c.x, dx, nx, linear_loss, &c, NULL);
@@ -119,21 +74,21 @@ static void test_linear_grad(void) {
 }
 
 static void check_linear_fixture(const char *name) {
-  hy_tensorfile *tf = fixture(name);
-  int T = meta_int(tf, "T"), Cin = meta_int(tf, "Cin"), Cout = meta_int(tf, "Cout");
-  gboolean bias = meta_int(tf, "bias");
+  hy_tensorfile *tf = tu_fixture(name);
+  int T = tu_meta_int(tf, "T"), Cin = tu_meta_int(tf, "Cin"), Cout = tu_meta_int(tf, "Cout");
+  gboolean bias = tu_meta_int(tf, "bias");
   size_t nx = (size_t)T * Cin, ny = (size_t)T * Cout, nw = (size_t)Cout * Cin;
-  const float *x = fx(tf, "x", nx), *w = fx(tf, "w", nw), *dy = fx(tf, "dy", ny);
-  const float *b = bias ? fx(tf, "b", Cout) : NULL;
+  const float *x = tu_f32(tf, "x", nx), *w = tu_f32(tf, "w", nw), *dy = tu_f32(tf, "dy", ny);
+  const float *b = bias ? tu_f32(tf, "b", Cout) : NULL;
   float *y = g_new(float, ny), *dx = g_new0(float, nx), *dw = g_new0(float, nw),
         *db = g_new0(float, Cout);
   hy_linear_forward(y, x, w, b, T, Cin, Cout);
   hy_linear_backward(dx, dw, bias ? db : NULL, dy, x, w, T, Cin, Cout);
   /* float32 sums of a few terms vs float64 PyTorch */
-  tu_assert_close("fixture linear y", y, fx(tf, "y", ny), ny, 1e-6, 1e-5);
-  tu_assert_close("fixture linear dx", dx, fx(tf, "dx", nx), nx, 1e-6, 1e-5);
-  tu_assert_close("fixture linear dw", dw, fx(tf, "dw", nw), nw, 1e-6, 1e-5);
-  if (bias) tu_assert_close("fixture linear db", db, fx(tf, "db", Cout), Cout, 1e-6, 1e-5);
+  tu_assert_close("fixture linear y", y, tu_f32(tf, "y", ny), ny, 1e-6, 1e-5);
+  tu_assert_close("fixture linear dx", dx, tu_f32(tf, "dx", nx), nx, 1e-6, 1e-5);
+  tu_assert_close("fixture linear dw", dw, tu_f32(tf, "dw", nw), nw, 1e-6, 1e-5);
+  if (bias) tu_assert_close("fixture linear db", db, tu_f32(tf, "db", Cout), Cout, 1e-6, 1e-5);
   g_free(y), g_free(dx), g_free(dw), g_free(db);
   hy_tensorfile_free(tf);
 }
@@ -148,7 +103,7 @@ static void test_linear_fixture(void) {
 static void test_batchnorm_fast_vs_naive(void) {
   tu_rng r = tu_rng_new(3);
   static const int HWs[] = {2, 7, 37, 1000};
-  hy_pool *pool2 = make_pool(2);
+  hy_pool *pool2 = tu_pool_new(2);
   for (int N = 1; N <= 3; N += 2)
     for (size_t ci = 0; ci < 4; ci++)
       for (size_t hi = 0; hi < G_N_ELEMENTS(HWs); hi++) {
@@ -157,12 +112,12 @@ static void test_batchnorm_fast_vs_naive(void) {
         gboolean affine = ci != 1;
         size_t n = (size_t)N * C * HW;
         /* per-channel offsets well above the spread: variance by cancellation would fail */
-        float *x = rnd(&r, n, -1, 1);
+        float *x = tu_random(&r, n, -1, 1);
         for (size_t i = 0; i < n; i++) x[i] += 20.0f * (float)((i / HW) % C) - 15.0f;
-        float *w = affine ? rnd(&r, C, 0.5f, 1.5f) : NULL;
-        float *b = affine ? rnd(&r, C, -1, 1) : NULL;
-        float *rm = rnd(&r, C, -1, 1), *rv = rnd(&r, C, 0.5f, 2);
-        float *rm0 = copy(rm, C), *rv0 = copy(rv, C);
+        float *w = affine ? tu_random(&r, C, 0.5f, 1.5f) : NULL;
+        float *b = affine ? tu_random(&r, C, -1, 1) : NULL;
+        float *rm = tu_random(&r, C, -1, 1), *rv = tu_random(&r, C, 0.5f, 2);
+        float *rm0 = tu_copy(rm, C), *rv0 = tu_copy(rv, C);
         float *y = g_new(float, n), *y0 = g_new(float, n);
         float *mean = g_new(float, C), *rstd = g_new(float, C);
         float *mean0 = g_new(float, C), *rstd0 = g_new(float, C);
@@ -176,9 +131,9 @@ static void test_batchnorm_fast_vs_naive(void) {
         tu_assert_close("bn running_mean", rm, rm0, C, 1e-6, 1e-6);
         tu_assert_close("bn running_var", rv, rv0, C, 0, 1e-5);
 
-        float *dy = rnd(&r, n, -1, 1), *dx = rnd(&r, n, -1, 1);
-        float *dw = rnd(&r, C, -1, 1), *db = rnd(&r, C, -1, 1);
-        float *dx0 = copy(dx, n), *dw0 = copy(dw, C), *db0 = copy(db, C);
+        float *dy = tu_random(&r, n, -1, 1), *dx = tu_random(&r, n, -1, 1);
+        float *dw = tu_random(&r, C, -1, 1), *db = tu_random(&r, C, -1, 1);
+        float *dx0 = tu_copy(dx, n), *dw0 = tu_copy(dw, C), *db0 = tu_copy(db, C);
         hy_batchnorm_backward_train(dx, dw, db, dy, x, mean, rstd, w, N, C, HW, pool);
         hy_batchnorm_backward_train_naive(dx0, dw0, db0, dy, x, mean, rstd, w, N, C, HW);
         tu_assert_close("bn train dx", dx, dx0, n, 1e-5, 1e-4);
@@ -226,10 +181,10 @@ static void check_bn_grad(int N, int C, int HW, int train, uint64_t seed) {
   tu_rng r = tu_rng_new(seed);
   bn_ctx c = {.N = N, .C = C, .HW = HW, .train = train};
   size_t n = (size_t)N * C * HW;
-  c.x = rnd(&r, n, -2, 2), c.w = rnd(&r, C, 0.5f, 1.5f), c.b = rnd(&r, C, -1, 1);
-  c.r = rnd(&r, n, -1, 1), c.y = g_new(float, n);
+  c.x = tu_random(&r, n, -2, 2), c.w = tu_random(&r, C, 0.5f, 1.5f), c.b = tu_random(&r, C, -1, 1);
+  c.r = tu_random(&r, n, -1, 1), c.y = g_new(float, n);
   c.mean = g_new(float, C), c.rstd = g_new(float, C);
-  c.rm = rnd(&r, C, -1, 1), c.rv = rnd(&r, C, 0.5f, 2);
+  c.rm = tu_random(&r, C, -1, 1), c.rv = tu_random(&r, C, 0.5f, 2);
   float *dx = g_new0(float, n), *dw = g_new0(float, C), *db = g_new0(float, C);
   bn_loss(&c);
   if (train)
@@ -263,7 +218,7 @@ static void test_batchnorm_running_stats(void) {
    *         c1 mean 4, biased var 24, unbiased 32. */
   float x[8] = {1, 2, 0, 0, 3, 4, 2, 6};
   float rm[2] = {0, 0}, rv[2] = {1, 1}, mean[2], rstd[2], y[8];
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   hy_batchnorm_forward_train(y, mean, rstd, rm, rv, x, NULL, NULL, 2, 2, 2, 1e-5f, 0.1f, pool);
   const float rm1[2] = {0.25f, 0.2f}, rv1[2] = {0.9f + 0.1f * 5.0f / 3.0f, 0.9f + 0.8f};
   tu_assert_close("running_mean step 1", rm, rm1, 2, 1e-7, 1e-6);
@@ -292,10 +247,10 @@ static void test_batchnorm_fold(void) {
   tu_rng r = tu_rng_new(8);
   enum { N = 2, Cin = 5, Cout = 4, HW = 6 };
   for (int with_bias = 0; with_bias <= 1; with_bias++) {
-    float *x = rnd(&r, N * Cin * HW, -1, 1), *cw = rnd(&r, Cout * Cin, -1, 1);
-    float *cb = with_bias ? rnd(&r, Cout, -1, 1) : NULL;
-    float *rm = rnd(&r, Cout, -1, 1), *rv = rnd(&r, Cout, 0.2f, 2);
-    float *g = rnd(&r, Cout, 0.5f, 1.5f), *be = rnd(&r, Cout, -1, 1);
+    float *x = tu_random(&r, N * Cin * HW, -1, 1), *cw = tu_random(&r, Cout * Cin, -1, 1);
+    float *cb = with_bias ? tu_random(&r, Cout, -1, 1) : NULL;
+    float *rm = tu_random(&r, Cout, -1, 1), *rv = tu_random(&r, Cout, 0.2f, 2);
+    float *g = tu_random(&r, Cout, 0.5f, 1.5f), *be = tu_random(&r, Cout, -1, 1);
     float conv[N * Cout * HW], want[N * Cout * HW], got[N * Cout * HW];
     float fw[Cout * Cin], fb[Cout];
     for (int n = 0; n < N; n++)
@@ -318,7 +273,7 @@ static void test_batchnorm_fold(void) {
         }
     tu_assert_close("folded conv", got, want, N * Cout * HW, 1e-5, 1e-5);
     /* in place, and the transposed-conv layout [Cin][Cout][k*k] scales axis 1 */
-    float *tw = rnd(&r, 3 * Cout * 2, -1, 1), *tw0 = copy(tw, 3 * Cout * 2);
+    float *tw = tu_random(&r, 3 * Cout * 2, -1, 1), *tw0 = tu_copy(tw, 3 * Cout * 2);
     float tb[Cout];
     hy_batchnorm_fold(tw, tb, tw, NULL, rm, rv, g, be, 3, Cout, 2, 1e-5f);
     for (int i = 0; i < 3; i++)
@@ -336,32 +291,35 @@ static void test_batchnorm_fold(void) {
 }
 
 static void check_bn_fixture(const char *name) {
-  hy_tensorfile *tf = fixture(name);
-  int N = meta_int(tf, "N"), C = meta_int(tf, "C");
-  int HW = meta_int(tf, "H") * meta_int(tf, "W"), train = meta_int(tf, "training");
-  float eps = meta_float(tf, "eps"), mom = meta_float(tf, "momentum");
+  hy_tensorfile *tf = tu_fixture(name);
+  int N = tu_meta_int(tf, "N"), C = tu_meta_int(tf, "C");
+  int HW = tu_meta_int(tf, "H") * tu_meta_int(tf, "W"), train = tu_meta_int(tf, "training");
+  float eps = (float)tu_meta_num(tf, "eps"), mom = (float)tu_meta_num(tf, "momentum");
   size_t n = (size_t)N * C * HW;
-  const float *x = fx(tf, "x", n), *w = fx(tf, "weight", C), *b = fx(tf, "bias", C);
-  const float *dy = fx(tf, "dy", n);
-  float *rm = copy(fx(tf, "running_mean", C), C), *rv = copy(fx(tf, "running_var", C), C);
+  const float *x = tu_f32(tf, "x", n), *w = tu_f32(tf, "weight", C), *b = tu_f32(tf, "bias", C);
+  const float *dy = tu_f32(tf, "dy", n);
+  float *rm = tu_copy(tu_f32(tf, "running_mean", C), C);
+  float *rv = tu_copy(tu_f32(tf, "running_var", C), C);
   float *y = g_new(float, n), *dx = g_new0(float, n);
   float *dw = g_new0(float, C), *db = g_new0(float, C);
   float *mean = g_new(float, C), *rstd = g_new(float, C);
-  hy_pool *pool = make_pool(2);
+  hy_pool *pool = tu_pool_new(2);
   if (train) {
     hy_batchnorm_forward_train(y, mean, rstd, rm, rv, x, w, b, N, C, HW, eps, mom, pool);
     hy_batchnorm_backward_train(dx, dw, db, dy, x, mean, rstd, w, N, C, HW, pool);
-    tu_assert_close("fixture bn running_mean", rm, fx(tf, "running_mean_after", C), C, 1e-6, 1e-6);
-    tu_assert_close("fixture bn running_var", rv, fx(tf, "running_var_after", C), C, 1e-6, 1e-6);
+    tu_assert_close("fixture bn running_mean", rm, tu_f32(tf, "running_mean_after", C), C, 1e-6,
+                    1e-6);
+    tu_assert_close("fixture bn running_var", rv, tu_f32(tf, "running_var_after", C), C, 1e-6,
+                    1e-6);
   } else {
     hy_batchnorm_forward_eval(y, x, rm, rv, w, b, N, C, HW, eps, pool);
     hy_batchnorm_backward_eval(dx, dw, db, dy, x, rm, rv, w, N, C, HW, eps, pool);
   }
   /* float32 vs float64: a few ulps of values of order 1 */
-  tu_assert_close("fixture bn y", y, fx(tf, "y", n), n, 2e-6, 1e-5);
-  tu_assert_close("fixture bn dx", dx, fx(tf, "dx", n), n, 2e-6, 1e-5);
-  tu_assert_close("fixture bn dweight", dw, fx(tf, "dweight", C), C, 2e-6, 1e-5);
-  tu_assert_close("fixture bn dbias", db, fx(tf, "dbias", C), C, 2e-6, 1e-5);
+  tu_assert_close("fixture bn y", y, tu_f32(tf, "y", n), n, 2e-6, 1e-5);
+  tu_assert_close("fixture bn dx", dx, tu_f32(tf, "dx", n), n, 2e-6, 1e-5);
+  tu_assert_close("fixture bn dweight", dw, tu_f32(tf, "dweight", C), C, 2e-6, 1e-5);
+  tu_assert_close("fixture bn dbias", db, tu_f32(tf, "dbias", C), C, 2e-6, 1e-5);
   hy_pool_destroy(pool);
   g_free(rm), g_free(rv), g_free(y), g_free(dx), g_free(dw), g_free(db);
   g_free(mean), g_free(rstd);
@@ -377,14 +335,14 @@ static void test_batchnorm_fixture(void) {
 
 static void test_layernorm_fast_vs_naive(void) {
   tu_rng r = tu_rng_new(9);
-  hy_pool *pool2 = make_pool(2), *pool3 = make_pool(3);
+  hy_pool *pool2 = tu_pool_new(2), *pool3 = tu_pool_new(3);
   for (size_t ti = 0; ti < G_N_ELEMENTS(Ts); ti++)
     for (size_t ci = 0; ci < G_N_ELEMENTS(Cs); ci++) {
       int T = Ts[ti], C = Cs[ci];
       size_t n = (size_t)T * C;
-      float *x = rnd(&r, n, -1, 1);
+      float *x = tu_random(&r, n, -1, 1);
       for (size_t i = 0; i < n; i++) x[i] += (float)(i / C % 7) - 3.0f; /* per-token offsets */
-      float *w = rnd(&r, C, 0.5f, 1.5f), *b = rnd(&r, C, -1, 1);
+      float *w = tu_random(&r, C, 0.5f, 1.5f), *b = tu_random(&r, C, -1, 1);
       float *y = g_new(float, n), *y0 = g_new(float, n), *y3 = g_new(float, n);
       float *mean = g_new(float, T), *rstd = g_new(float, T);
       float *mean0 = g_new(float, T), *rstd0 = g_new(float, T);
@@ -397,10 +355,10 @@ static void test_layernorm_fast_vs_naive(void) {
       hy_layernorm_forward(y3, NULL, NULL, x, w, b, T, C, 1e-6f, NULL);
       g_assert_cmpmem(y3, n * sizeof *y3, y, n * sizeof *y);
 
-      float *dy = rnd(&r, n, -1, 1), *dx = rnd(&r, n, -1, 1);
-      float *dw = rnd(&r, C, -1, 1), *db = rnd(&r, C, -1, 1);
-      float *dx0 = copy(dx, n), *dw0 = copy(dw, C), *db0 = copy(db, C);
-      float *dx3 = copy(dx, n), *dw3 = copy(dw, C), *db3 = copy(db, C);
+      float *dy = tu_random(&r, n, -1, 1), *dx = tu_random(&r, n, -1, 1);
+      float *dw = tu_random(&r, C, -1, 1), *db = tu_random(&r, C, -1, 1);
+      float *dx0 = tu_copy(dx, n), *dw0 = tu_copy(dw, C), *db0 = tu_copy(db, C);
+      float *dx3 = tu_copy(dx, n), *dw3 = tu_copy(dw, C), *db3 = tu_copy(db, C);
       float *scratch = g_new(float, hy_layernorm_scratch(T, C));
       hy_layernorm_backward(dx, dw, db, dy, x, mean, rstd, w, T, C, scratch, pool2);
       hy_layernorm_backward_naive(dx0, dw0, db0, dy, x, mean, rstd, w, T, C);
@@ -439,8 +397,8 @@ static void test_layernorm_grad(void) {
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
     ln_ctx c = {.T = shapes[s][0], .C = shapes[s][1]};
     size_t n = (size_t)c.T * c.C;
-    c.x = rnd(&r, n, -2, 2), c.w = rnd(&r, c.C, 0.5f, 1.5f);
-    c.b = rnd(&r, c.C, -1, 1), c.r = rnd(&r, n, -1, 1), c.y = g_new(float, n);
+    c.x = tu_random(&r, n, -2, 2), c.w = tu_random(&r, c.C, 0.5f, 1.5f);
+    c.b = tu_random(&r, c.C, -1, 1), c.r = tu_random(&r, n, -1, 1), c.y = g_new(float, n);
     float *mean = g_new(float, c.T), *rstd = g_new(float, c.T);
     float *dx = g_new0(float, n), *dw = g_new0(float, c.C), *db = g_new0(float, c.C);
     float *scratch = g_new(float, hy_layernorm_scratch(c.T, c.C));
@@ -456,22 +414,22 @@ static void test_layernorm_grad(void) {
 }
 
 static void test_layernorm_fixture(void) {
-  hy_tensorfile *tf = fixture("ops/norm-layernorm.hyatt");
-  int T = meta_int(tf, "T"), C = meta_int(tf, "C");
-  float eps = meta_float(tf, "eps");
+  hy_tensorfile *tf = tu_fixture("ops/norm-layernorm.hyatt");
+  int T = tu_meta_int(tf, "T"), C = tu_meta_int(tf, "C");
+  float eps = (float)tu_meta_num(tf, "eps");
   g_assert_cmpfloat(eps, ==, 1e-6f);
   size_t n = (size_t)T * C;
-  const float *x = fx(tf, "x", n), *w = fx(tf, "weight", C), *b = fx(tf, "bias", C);
-  const float *dy = fx(tf, "dy", n);
+  const float *x = tu_f32(tf, "x", n), *w = tu_f32(tf, "weight", C), *b = tu_f32(tf, "bias", C);
+  const float *dy = tu_f32(tf, "dy", n);
   float *y = g_new(float, n), *dx = g_new0(float, n), *dw = g_new0(float, C),
         *db = g_new0(float, C), *mean = g_new(float, T), *rstd = g_new(float, T);
   float *scratch = g_new(float, hy_layernorm_scratch(T, C));
   hy_layernorm_forward(y, mean, rstd, x, w, b, T, C, eps, NULL);
   hy_layernorm_backward(dx, dw, db, dy, x, mean, rstd, w, T, C, scratch, NULL);
-  tu_assert_close("fixture ln y", y, fx(tf, "y", n), n, 2e-6, 1e-5);
-  tu_assert_close("fixture ln dx", dx, fx(tf, "dx", n), n, 2e-6, 1e-5);
-  tu_assert_close("fixture ln dweight", dw, fx(tf, "dweight", C), C, 2e-6, 1e-5);
-  tu_assert_close("fixture ln dbias", db, fx(tf, "dbias", C), C, 2e-6, 1e-5);
+  tu_assert_close("fixture ln y", y, tu_f32(tf, "y", n), n, 2e-6, 1e-5);
+  tu_assert_close("fixture ln dx", dx, tu_f32(tf, "dx", n), n, 2e-6, 1e-5);
+  tu_assert_close("fixture ln dweight", dw, tu_f32(tf, "dweight", C), C, 2e-6, 1e-5);
+  tu_assert_close("fixture ln dbias", db, tu_f32(tf, "dbias", C), C, 2e-6, 1e-5);
   g_free(y), g_free(dx), g_free(dw), g_free(db), g_free(mean), g_free(rstd);
   g_free(scratch);
   hy_tensorfile_free(tf);

@@ -11,32 +11,7 @@
 
 static hy_tensorfile *load_fixture(const char *case_name) {
   g_autofree char *name = g_strdup_printf("ops/optim-%s.hyatt", case_name);
-  g_autofree char *path = tu_fixture_path(name);
-  hy_tensorfile *tf = NULL;
-  hy_error err = {0};
-  if (hy_tensorfile_load(&tf, path, 0, &err) != HY_OK)
-    g_error("%s: %s", path, err.msg);
-  return tf;
-}
-
-static const float *tensor(const hy_tensorfile *tf, const char *name, size_t n) {
-  hy_error err = {0};
-  const float *p = hy_tensorfile_f32(tf, name, n, &err);
-  if (!p) g_error("%s", err.msg);
-  return p;
-}
-
-static double meta_num(const hy_tensorfile *tf, const char *key) {
-  const char *v = hy_tensorfile_meta(tf, key);
-  if (!v) g_error("fixture has no %s", key);
-  return g_ascii_strtod(v, NULL);
-}
-
-static hy_pool *pool2(void) {
-  hy_pool *pool = NULL;
-  hy_error err = {0};
-  g_assert_cmpint(hy_pool_create(&pool, 2, &err), ==, HY_OK);
-  return pool;
+  return tu_fixture(name);
 }
 
 /* ---- MSE ---- */
@@ -72,7 +47,7 @@ static void test_mse_fast_vs_naive(void) {
   static const int shapes[][4] = {{1, 1, 1, 1}, {2, 5, 7, 9}, {1, 19, 13, 11},
                                   {3, 100, 2, 3}}; /* the last: > 256 planes */
   tu_rng r = tu_rng_new(1);
-  hy_pool *pool = pool2();
+  hy_pool *pool = tu_pool_new(2);
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
     mse_case c = mse_new(&r, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3]);
     c.w[0] = 0.5f; /* a fractional weight too */
@@ -118,19 +93,19 @@ static void test_mse_gradient(void) {
 
 static void test_mse_torch(void) {
   hy_tensorfile *tf = load_fixture("mse");
-  int N = (int)meta_num(tf, "N"), K = (int)meta_num(tf, "K");
-  int H = (int)meta_num(tf, "H"), W = (int)meta_num(tf, "W");
+  int N = (int)tu_meta_num(tf, "N"), K = (int)tu_meta_num(tf, "K");
+  int H = (int)tu_meta_num(tf, "H"), W = (int)tu_meta_num(tf, "W");
   size_t n = (size_t)N * K * H * W;
-  float scale = (float)meta_num(tf, "scale");
-  const float *o = tensor(tf, "o", n), *t = tensor(tf, "t", n);
-  const float *w = tensor(tf, "w", (size_t)N * K);
-  double want = meta_num(tf, "loss");
+  float scale = (float)tu_meta_num(tf, "scale");
+  const float *o = tu_f32(tf, "o", n), *t = tu_f32(tf, "t", n);
+  const float *w = tu_f32(tf, "w", (size_t)N * K);
+  double want = tu_meta_num(tf, "loss");
   double got = hy_mse_forward(o, t, w, scale, N, K, H, W, NULL);
   if (!(fabs(got - want) <= 1e-9 * fabs(want)))
     g_error("mse loss %.12g, torch %.12g", got, want);
   float *d = g_new0(float, n);
   hy_mse_backward(d, o, t, w, scale, N, K, H, W, NULL);
-  tu_assert_close("mse dO vs torch", d, tensor(tf, "do", n), n, 1e-7, 1e-6);
+  tu_assert_close("mse dO vs torch", d, tu_f32(tf, "do", n), n, 1e-7, 1e-6);
   g_free(d);
   hy_tensorfile_free(tf);
 }
@@ -140,10 +115,10 @@ static void test_mse_torch(void) {
 static void adam_from_fixture(hy_adam *opt, hy_adam_range *range,
                               const hy_tensorfile *tf, size_t n) {
   hy_adam_init(opt, g_str_equal(hy_tensorfile_meta(tf, "op"), "adamw"),
-               meta_num(tf, "weight_decay"));
-  g_assert_cmpfloat(opt->beta1, ==, meta_num(tf, "beta1"));
-  g_assert_cmpfloat(opt->beta2, ==, meta_num(tf, "beta2"));
-  g_assert_cmpfloat(opt->eps, ==, meta_num(tf, "eps"));
+               tu_meta_num(tf, "weight_decay"));
+  g_assert_cmpfloat(opt->beta1, ==, tu_meta_num(tf, "beta1"));
+  g_assert_cmpfloat(opt->beta2, ==, tu_meta_num(tf, "beta2"));
+  g_assert_cmpfloat(opt->eps, ==, tu_meta_num(tf, "eps"));
   const char *nd = hy_tensorfile_meta(tf, "no_decay");
   if (nd && !g_str_equal(nd, "none")) {
     char *end;
@@ -156,15 +131,15 @@ static void adam_from_fixture(hy_adam *opt, hy_adam_range *range,
 
 static void check_adam_case(const char *case_name) {
   hy_tensorfile *tf = load_fixture(case_name);
-  size_t n = (size_t)meta_num(tf, "n");
-  int steps = (int)meta_num(tf, "steps");
-  double lr = meta_num(tf, "lr");
+  size_t n = (size_t)tu_meta_num(tf, "n");
+  int steps = (int)tu_meta_num(tf, "steps");
+  double lr = tu_meta_num(tf, "lr");
   hy_adam opt;
   hy_adam_range range;
   adam_from_fixture(&opt, &range, tf, n);
-  const float *grads = tensor(tf, "grads", (size_t)steps * n);
-  const float *want = tensor(tf, "params", (size_t)steps * n);
-  float *p = g_memdup2(tensor(tf, "p0", n), n * sizeof(float));
+  const float *grads = tu_f32(tf, "grads", (size_t)steps * n);
+  const float *want = tu_f32(tf, "params", (size_t)steps * n);
+  float *p = g_memdup2(tu_f32(tf, "p0", n), n * sizeof(float));
   float *m = g_new0(float, n), *v = g_new0(float, n);
   for (int s = 0; s < steps; s++) {
     hy_adam_update(&opt, p, m, v, grads + (size_t)s * n, lr, n, NULL);
@@ -173,8 +148,8 @@ static void check_adam_case(const char *case_name) {
     tu_assert_close(what, p, want + (size_t)s * n, n, 1e-7, 1e-6);
   }
   g_assert_cmpint(opt.step, ==, steps);
-  tu_assert_close("exp_avg", m, tensor(tf, "m", n), n, 1e-9, 1e-5);
-  tu_assert_close("exp_avg_sq", v, tensor(tf, "v", n), n, 1e-12, 1e-5);
+  tu_assert_close("exp_avg", m, tu_f32(tf, "m", n), n, 1e-9, 1e-5);
+  tu_assert_close("exp_avg_sq", v, tu_f32(tf, "v", n), n, 1e-12, 1e-5);
   g_free(p);
   g_free(m);
   g_free(v);
@@ -212,7 +187,7 @@ static void test_adam_no_decay_ranges(void) {
   tu_rng r = tu_rng_new(3);
   float *p0 = g_new(float, N), *g = g_new(float, N);
   tu_fill(&r, p0, N, -2, 2);
-  hy_pool *pool = pool2();
+  hy_pool *pool = tu_pool_new(2);
   for (int decoupled = 0; decoupled <= 1; decoupled++) {
     hy_adam with, plain, none;
     hy_adam_init(&with, decoupled, 0.1);
@@ -268,13 +243,13 @@ static void test_adam_bad_ranges(void) {
 
 static void check_clip_case(const char *case_name) {
   hy_tensorfile *tf = load_fixture(case_name);
-  size_t n = (size_t)meta_num(tf, "n");
-  float *g = g_memdup2(tensor(tf, "g", n), n * sizeof(float));
-  float norm = hy_clip_grad_norm(g, n, (float)meta_num(tf, "max_norm"), NULL);
-  double want = meta_num(tf, "norm");
+  size_t n = (size_t)tu_meta_num(tf, "n");
+  float *g = g_memdup2(tu_f32(tf, "g", n), n * sizeof(float));
+  float norm = hy_clip_grad_norm(g, n, (float)tu_meta_num(tf, "max_norm"), NULL);
+  double want = tu_meta_num(tf, "norm");
   if (!(fabs(norm - want) <= 1e-6 * want))
     g_error("%s: norm %.9g, torch %.9g", case_name, norm, want);
-  tu_assert_close(case_name, g, tensor(tf, "clipped", n), n, 1e-7, 1e-6);
+  tu_assert_close(case_name, g, tu_f32(tf, "clipped", n), n, 1e-7, 1e-6);
   g_free(g);
   hy_tensorfile_free(tf);
 }
@@ -292,7 +267,7 @@ static void test_clip_threads(void) {
   memcpy(b, a, N * sizeof(float));
   double s = 0;
   for (size_t i = 0; i < N; i++) s += (double)a[i] * a[i];
-  hy_pool *pool = pool2();
+  hy_pool *pool = tu_pool_new(2);
   float na = hy_clip_grad_norm(a, N, 1.0f, NULL);
   float nb = hy_clip_grad_norm(b, N, 1.0f, pool);
   g_assert_true(na == nb);
@@ -314,7 +289,7 @@ static void test_clip_threads(void) {
 static void test_check_finite(void) {
   enum { N = 100000 };
   float *g = g_new0(float, N);
-  hy_pool *pool = pool2();
+  hy_pool *pool = tu_pool_new(2);
   hy_error err = {0};
   g_assert_cmpint(hy_grad_check_finite(g, N, "gradients", pool, &err), ==, HY_OK);
   g[90000] = -INFINITY;
@@ -337,7 +312,7 @@ static void test_pull_to_base(void) {
   tu_fill(&r, p, N, -1, 1);
   tu_fill(&r, base, N, -1, 1);
   for (size_t i = 0; i < N; i++) want[i] = g[i] + 0.01f * (p[i] - base[i]);
-  hy_pool *pool = pool2();
+  hy_pool *pool = tu_pool_new(2);
   hy_grad_pull_to_base(g, p, base, 0.01f, N, pool);
   tu_assert_close("pull to base", g, want, N, 0, 0);
   hy_pool_destroy(pool);

@@ -30,12 +30,6 @@ static void blob(hy_image *img, double x, double y, double sigma) {
     }
 }
 
-static void write_file(const char *path, const char *text) {
-  GError *error = NULL;
-  g_file_set_contents(path, text, -1, &error);
-  g_assert_no_error(error);
-}
-
 /* Points of sample i (0-based), landmark k, deterministic. */
 static hy_point tiny_point(const tiny_set *s, int i, int k) {
   tu_rng r = tu_rng_new(1000 + 37 * (uint64_t)i + k);
@@ -89,7 +83,7 @@ static char *make_set(const char *name, const tiny_set *s) {
                {"test1.txt", test}};
   for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
     char *path = g_build_filename(dir, files[f].file, NULL);
-    write_file(path, files[f].text->str);
+    tu_write_file(path, files[f].text->str, -1);
     g_free(path);
     g_string_free(files[f].text, TRUE);
   }
@@ -288,7 +282,7 @@ static void test_dataset_errors(void) {
   dir = make_set("twice", &s);
   expect_error(dir, &spec, "train", HY_E_FORMAT, "train.txt:9: id '002' listed twice", NULL);
   char *empty = g_build_filename(dir, "empty.txt", NULL);
-  write_file(empty, "\n# nothing\n");
+  tu_write_file(empty, "\n# nothing\n", -1);
   expect_error(dir, &spec, "empty", HY_E_FORMAT, "empty.txt: no sample ids", NULL);
   g_free(empty);
   g_free(dir);

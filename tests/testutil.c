@@ -32,6 +32,23 @@ void tu_fill(tu_rng *r, float *x, size_t n, float lo, float hi) {
   for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)tu_uniform(r);
 }
 
+float *tu_random(tu_rng *r, size_t n, float lo, float hi) {
+  float *x = g_new(float, n ? n : 1);
+  tu_fill(r, x, n, lo, hi);
+  return x;
+}
+
+float *tu_copy(const float *x, size_t n) {
+  return g_memdup2(x, (n ? n : 1) * sizeof *x);
+}
+
+hy_pool *tu_pool_new(int threads) {
+  hy_pool *pool = NULL;
+  hy_error err = {0};
+  g_assert_cmpint(hy_pool_create(&pool, threads, &err), ==, HY_OK);
+  return pool;
+}
+
 void tu_assert_close(const char *what, const float *got, const float *want,
                      size_t n, double atol, double rtol) {
   size_t bad = 0, first = n, worst = 0;
@@ -108,6 +125,36 @@ char *tu_fixture_path(const char *name) {
   return g_build_filename(HY_SOURCE_DIR, "tests", "reference", "fixtures", name, NULL);
 }
 
+hy_tensorfile *tu_fixture(const char *name) {
+  g_autofree char *path = tu_fixture_path(name);
+  hy_tensorfile *tf = NULL;
+  hy_error err = {0};
+  if (hy_tensorfile_load(&tf, path, 1 << 20, &err) != HY_OK)
+    g_error("%s: %s", path, err.msg);
+  return tf;
+}
+
+const float *tu_f32(const hy_tensorfile *tf, const char *name, size_t n) {
+  hy_error err = {0};
+  const float *p = hy_tensorfile_f32(tf, name, n, &err);
+  if (!p) g_error("fixture: %s", err.msg);
+  return p;
+}
+
+static const char *fixture_meta(const hy_tensorfile *tf, const char *key) {
+  const char *v = hy_tensorfile_meta(tf, key);
+  if (!v) g_error("fixture has no %s", key);
+  return v;
+}
+
+int tu_meta_int(const hy_tensorfile *tf, const char *key) {
+  return atoi(fixture_meta(tf, key));
+}
+
+double tu_meta_num(const hy_tensorfile *tf, const char *key) {
+  return g_ascii_strtod(fixture_meta(tf, key), NULL);
+}
+
 const char *tu_shared_data(void) {
   static char *dir;
   if (!dir) {
@@ -135,4 +182,16 @@ const char *tu_tmpdir(void) {
     atexit(rm_tmpdir);
   }
   return tmpdir;
+}
+
+void tu_write_file(const char *path, const char *data, gssize len) {
+  GError *error = NULL;
+  g_file_set_contents(path, data, len, &error);
+  g_assert_no_error(error);
+}
+
+char *tu_write_tmp(const char *name, const char *data, gssize len) {
+  char *path = g_build_filename(tu_tmpdir(), name, NULL);
+  tu_write_file(path, data, len);
+  return path;
 }

@@ -1,11 +1,15 @@
 /* Shared helpers of the g_test suites: seeded random data, tensor
  * comparison with a report of the first mismatch, finite-difference gradient
- * checks, and where the fixtures and the shared data sets live. */
+ * checks, the PyTorch fixtures, where the shared data sets live, and
+ * temporary files. */
 #pragma once
 
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pool.h"
+#include "tensorfile.h"
 
 /* xorshift64*: the same numbers on every machine for a given seed. */
 typedef struct tu_rng { uint64_t s; } tu_rng;
@@ -14,6 +18,14 @@ double tu_uniform(tu_rng *r);          /* [0, 1) */
 double tu_normal(tu_rng *r);           /* N(0, 1) */
 int tu_int(tu_rng *r, int lo, int hi); /* [lo, hi] */
 void tu_fill(tu_rng *r, float *x, size_t n, float lo, float hi);
+
+/* New arrays (g_free them; at least one element, so n may be 0): n uniform
+ * values in [lo, hi), and a copy of x[0..n). */
+float *tu_random(tu_rng *r, size_t n, float lo, float hi);
+float *tu_copy(const float *x, size_t n);
+
+/* A pool of `threads` threads; fails the test if it cannot be made. */
+hy_pool *tu_pool_new(int threads);
 
 /* Fails the test unless |got - want| <= atol + rtol * |want| everywhere;
  * the message names `what`, the first bad index and the largest error. */
@@ -44,9 +56,28 @@ double tu_dot(const float *out, const float *r, size_t n);
 /* <source>/tests/reference/fixtures/<name> (a newly allocated string). */
 char *tu_fixture_path(const char *name);
 
+/* That fixture, read and validated (at most 1 MiB: fixtures are small);
+ * fails the test if it cannot be. Free with hy_tensorfile_free. */
+hy_tensorfile *tu_fixture(const char *name);
+
+/* Its float32 tensor `name` of exactly n values; fails the test otherwise. */
+const float *tu_f32(const hy_tensorfile *tf, const char *name, size_t n);
+
+/* Its metadata `key` as an integer, or as a number (read in the C locale);
+ * fails the test when the key is missing. */
+int tu_meta_int(const hy_tensorfile *tf, const char *key);
+double tu_meta_num(const hy_tensorfile *tf, const char *key);
+
 /* The shared data sets folder (../shared/data next to the source tree, or
  * $HYATT_DATA), or NULL when absent: callers then g_test_skip(). */
 const char *tu_shared_data(void);
 
 /* A fresh temporary directory, removed at exit of the test program. */
 const char *tu_tmpdir(void);
+
+/* Writes len bytes of data (len < 0: up to its NUL) to path; fails the test
+ * if it cannot. */
+void tu_write_file(const char *path, const char *data, gssize len);
+
+/* The same to <tu_tmpdir()>/name; returns that path (g_free it). */
+char *tu_write_tmp(const char *name, const char *data, gssize len);

@@ -128,7 +128,7 @@ void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
                             int Cout, float *scratch, hy_pool *pool);
 
 /* LePE, shared with the stage-5 attention (mhsa.c): a depthwise K x K conv
- * (K odd, stride 1, zero padding K/2, bias) over channels-last maps of
+ * (K odd, 1..15, stride 1, zero padding K/2, bias) over channels-last maps of
  * N images, each Hp x Wp = (S*rh) x (S*rw), stored region-major: pixel
  * (n, y, x) channel c lives at
  *   map[((n*S*S + (y/rh)*S + x/rw)*rh*rw + (y%rh)*rw + x%rw)*ld + c],
@@ -137,7 +137,7 @@ void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
  * hy_bra_lepe_scratch_size floats. */
 size_t hy_bra_lepe_scratch_size(int N, int S, int rh, int rw, int C, int K,
                                 int n_threads);
-/* out += dwconv(in) + b */
+/* out += dwconv(in) + b (b may be NULL) */
 void hy_bra_lepe_forward(float *out, int ldo, const float *in, int ldi,
                          const float *w, /* [C][1][K][K] */
                          const float *b, /* [C] */
