@@ -56,5 +56,5 @@ void hy_net_backward(hy_net *net, const hy_run *r);
 double hy_net_loss(hy_net *net, const float *const targets[3], const float *weights,
                    int backward, const hy_run *r);
 
-/* Counts: trainable floats, and the parameter table. */
+/* Trainable parameters (running statistics not counted). */
 size_t hy_net_param_count(const hy_net *net);
