@@ -407,7 +407,10 @@ static void shuffle(hy_trainer *t) {
 
 /* PyTorch's defaults with the reference code's exceptions (NETWORK.md §6):
  * weights and biases U(±1/√fan_in), norm weights 1 and biases 0, neck convs
- * Xavier-uniform, head convs N(0, 0.001²), their biases 0. */
+ * Xavier-uniform, head biases 0, the heads' output convs N(0, 0.001²).
+ * Ours: the heads' 3×3 convs keep PyTorch's default, since at N(0, 0.001²)
+ * their ReLUs started near zero and the first run lost whole landmark
+ * channels (docs/network.md). */
 static void init_weights(hy_net *net, uint64_t seed) {
   hy_net_init_seeded(net, seed);
   hy_plan *p = &net->plan;
@@ -422,6 +425,7 @@ static void init_weights(hy_net *net, uint64_t seed) {
     last = last ? last + 1 : owner;
     int neck = strncmp(t->name, "lateral.", 8) == 0 || strncmp(t->name, "smooth.", 7) == 0;
     int head = strncmp(t->name, "head", 4) == 0;
+    int head_out = head && strcmp(last, "out") == 0;
     if (strstr(last, "norm") || strstr(last, "bn")) {
       for (size_t j = 0; j < t->n; j++) t->w[j] = is_weight ? 1.0f : 0.0f;
     } else if ((neck || head) && !is_weight) {
@@ -431,7 +435,7 @@ static void init_weights(hy_net *net, uint64_t seed) {
       float bound = (float)sqrt(6.0 / (double)(fan_in + fan_out));
       hy_param_uniform(t->w, t->n, seed, t->name);
       for (size_t j = 0; j < t->n; j++) t->w[j] *= bound;
-    } else if (head) {
+    } else if (head_out) {
       hy_rng r;
       hy_rng_seed(&r, seed ^ crc32(0, (const Bytef *)t->name, (uInt)strlen(t->name)));
       for (size_t j = 0; j < t->n; j++) t->w[j] = (float)(0.001 * hy_rng_normal(&r));
