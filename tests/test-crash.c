@@ -158,7 +158,7 @@ static void test_kill(void) {
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   make_targets(dir);
   /* how long one round of the three saves takes here: the kills land
-   * anywhere in the first three rounds of each child */
+   * anywhere in the first five rounds of each child */
   double t0 = now();
   for (int i = 0; i < 3; i++) {
     hy_error err = {0};
@@ -179,7 +179,8 @@ static void test_kill(void) {
           if (save_version(&targets[i], k, &err) != HY_OK) _exit(2);
         }
     }
-    struct timespec delay = {0, (long)(tu_uniform(&r) * 3 * round * 1e9)};
+    double d = tu_uniform(&r) * 5 * round;
+    struct timespec delay = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
     nanosleep(&delay, NULL);
     kill(pid, SIGKILL);
     int status;
@@ -204,7 +205,8 @@ static void test_kill(void) {
   g_test_message("%d kills in %.1f s (one round of saves %.1f ms): %d left a temp file, "
                  "%d target changes seen, every target intact",
                  kills, now() - start, round * 1e3, with_temp, changed);
-  g_assert_cmpint(kills, >=, 50);
+  /* under the sanitizers a round takes ~25 times longer: tens of kills */
+  g_assert_cmpint(kills, >=, 20);
   g_assert_cmpint(changed, >, 0);
 }
 
