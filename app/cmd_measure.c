@@ -96,7 +96,7 @@ static int load_points(input *in, const char *file, const char *row, const char 
     return HY_EXIT_OK;
   }
   if (row)
-    return hy_cli_error(CMD, _("%s is an ISBI text file: it has no rows to choose with ':%s'"),
+    return hy_cli_error(CMD, _("%s is not a landmark CSV (no 'image' header), so it has no rows to choose with ':%s'"),
                         disp, row);
   if (hy_landmark_source_text(&in->points, &in->n, file, expect, &err) != HY_OK)
     return hy_cli_error(CMD, "%s", err.msg);

@@ -59,7 +59,7 @@ static int load_source(source *s, const char *image_path, int expect) {
     hy_landmark_table_free(&t);
   } else {
     if (s->row)
-      return hy_cli_error(CMD, _("%s is an ISBI text file: it has no rows to choose with ':%s'"),
+      return hy_cli_error(CMD, _("%s is not a landmark CSV (no 'image' header), so it has no rows to choose with ':%s'"),
                           file_disp, s->row);
     if (hy_landmark_source_text(&s->points, &s->n, s->file, expect, &err) != HY_OK)
       return hy_cli_error(CMD, "%s", err.msg);

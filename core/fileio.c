@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,7 +58,7 @@ hy_status hy_read_file(const char *path, size_t max_bytes, void **data,
 
 struct hy_sink {
   int fd;
-  const char *path; /* borrowed: the temp file, for messages */
+  const char *path; /* borrowed: the target, for messages (the temp is ours) */
   hy_error *err;
 };
 
@@ -90,41 +91,69 @@ hy_status hy_write_file_atomic(const char *path, const void *data, size_t len,
   return hy_write_file_atomic_with(path, write_buffer, &b, err);
 }
 
+/* The temp file has one fixed name per target, so a writer killed mid-save
+ * leaves at most one stray, which the next save of that file reuses (random
+ * names would pile up, one per kill). Writers of the same target take turns
+ * through an flock on the temp; a waiter may wake holding a file that the
+ * previous holder has meanwhile renamed onto the target or removed, so it
+ * opens again until what it locked is still the temp. Returns -1 with errno. */
+static int open_locked_temp(const char *tmp) {
+  for (;;) {
+    /* 0666: a new file follows the umask like any other saved file */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return -1;
+    while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
+    /* without flock (some network file systems) saving still works, only
+     * two processes saving the same file at once could mix their bytes */
+    struct stat held, named;
+    if (fstat(fd, &held) != 0) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    if (lstat(tmp, &named) == 0 && named.st_dev == held.st_dev && named.st_ino == held.st_ino)
+      return fd;
+    close(fd);
+  }
+}
+
 hy_status hy_write_file_atomic_with(const char *path,
                                     hy_status (*produce)(hy_sink *s, void *ctx),
                                     void *ctx, hy_error *err) {
   size_t n = strlen(path);
-  char *tmp = malloc(n + 16);
+  char *tmp = malloc(n + sizeof HY_TEMP_SUFFIX);
   char *dir = strdup(path);
   if (!tmp || !dir) {
     free(tmp);
     free(dir);
     return hy_fail(err, HY_E_NOMEM, "cannot allocate a path");
   }
-  snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp(tmp);
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, HY_TEMP_SUFFIX, sizeof HY_TEMP_SUFFIX);
+  int fd = open_locked_temp(tmp);
   if (fd < 0) {
-    hy_fail(err, HY_E_IO, "cannot create a file next to %s: %s", path, strerror(errno));
+    hy_fail(err, HY_E_IO, "cannot save %s: %s", path, strerror(errno));
     free(tmp);
     free(dir);
     return HY_E_IO;
   }
-  /* mkstemp creates 0600; saved files should follow the umask like any other */
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
 
-  hy_sink sink = {fd, tmp, err};
-  hy_status st = produce(&sink, ctx);
+  hy_sink sink = {fd, path, err};
+  hy_status st = HY_OK;
+  /* a stray left by a killed writer holds its partial bytes */
+  if (ftruncate(fd, 0) != 0)
+    st = hy_fail(err, HY_E_IO, "cannot save %s: %s", path, strerror(errno));
+  if (st == HY_OK) st = produce(&sink, ctx);
   if (st == HY_OK && fsync(fd) != 0)
-    st = hy_fail(err, HY_E_IO, "cannot flush %s to disk: %s", tmp, strerror(errno));
-  if (close(fd) != 0 && st == HY_OK)
-    st = hy_fail(err, HY_E_IO, "cannot close %s: %s", tmp, strerror(errno));
+    st = hy_fail(err, HY_E_IO, "cannot write %s: %s", path, strerror(errno));
+  /* renamed or removed while still locked, so no waiter can take over a
+   * file that is no longer the temp before we are done with it */
   if (st == HY_OK && rename(tmp, path) != 0)
     st = hy_fail(err, HY_E_IO, "cannot replace %s: %s", path, strerror(errno));
-  if (st != HY_OK) {
-    unlink(tmp);
-  } else {
+  if (st != HY_OK) unlink(tmp);
+  close(fd); /* after fsync it has nothing left to report */
+  if (st == HY_OK) {
     /* the rename itself must reach the disk too */
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

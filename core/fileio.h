@@ -7,6 +7,10 @@
 
 #include "error.h"
 
+/* What a save appends to the target's name for its temp file (one per
+ * target, reused; see hy_write_file_atomic_with). */
+#define HY_TEMP_SUFFIX ".tmp-save"
+
 /* Reads all of path into a new buffer (freed with free(); one extra NUL byte
  * follows the data, so text can be parsed in place). Files larger than
  * max_bytes are refused with HY_E_LIMIT before reading. */
@@ -14,7 +18,9 @@ hy_status hy_read_file(const char *path, size_t max_bytes, void **data,
                        size_t *len, hy_error *err);
 
 /* Replaces path with exactly `len` bytes of data, atomically. On failure the
- * old file is untouched and no temp file is left behind. */
+ * old file is untouched and no temp file is left behind; a process killed
+ * while saving leaves at most one, path HY_TEMP_SUFFIX, which the next save
+ * of path reuses. */
 hy_status hy_write_file_atomic(const char *path, const void *data, size_t len,
                                hy_error *err);
 
