@@ -34,7 +34,20 @@
  * weights are the same bits as an uninterrupted run.
  *
  * Threads: one pool of `threads` for the ops and OpenBLAS set to the same
- * count. */
+ * count.
+ *
+ * Data parallel (docs/distributed.md): `size` processes with the same
+ * options train one model. Each step takes size·accumulate consecutive
+ * samples of the one shuffled order, process `rank` those at rank,
+ * rank + size, ...; every process advances the order and draws each
+ * sample's augmentation seed for all of them, so order and augmentations
+ * do not depend on the process count and a checkpoint resumes with any.
+ * The summed gradients (allreduce) are divided by size·accumulate before
+ * clipping and the same AdamW step everywhere; the loss reported is the
+ * mean over the step's samples. BatchNorm batch statistics stay per
+ * sample and running statistics per process, as published. Rank 0 alone
+ * validates and writes OUT/; the stop flag takes effect when any process
+ * has it set. */
 #pragma once
 
 #include <signal.h>
@@ -94,13 +107,21 @@ typedef struct hy_train_options {
   const char *resume;          /* a checkpoint, or NULL */
   const char *version;         /* recorded in the models, may be NULL */
   volatile sig_atomic_t *stop; /* may be NULL; checked between steps */
+  /* data parallel: this process's rank of size (0 of 1: alone) */
+  int rank, size;
+  int accumulate;              /* samples per process and step */
+  /* Sums buf[0..n) over the processes in place, the same result on each;
+   * 0 on success. Needed when size > 1. */
+  int (*allreduce)(float *buf, size_t n, void *user);
+  void *allreduce_user;
   hy_train_progress_fn progress;
   void *user;
 } hy_train_options;
 
 /* config "small", reference "mean", val_fraction 0.1, lr 1e-3, weight decay
  * 0.01, clip 5, warm-up 200, seed 1, hy_augment_defaults, cache_factor 2,
- * 1 thread, validation every 500 steps, checkpoints every 300 s. */
+ * 1 thread, validation every 500 steps, checkpoints every 300 s, one
+ * process, one sample a step. */
 void hy_train_options_defaults(hy_train_options *o);
 
 /* The learning rate of update t (0-based): lr·(t+1)/warmup during the
