@@ -281,7 +281,9 @@ int hy_cmd_train(int argc, char **argv) {
   o.resume = resume;
   o.version = PACKAGE_VERSION;
   o.stop = &stop_requested;
-  view v = {.tty = isatty(STDOUT_FILENO), .log_every = log_every};
+  /* mpirun gives its processes a pty even when its own output is a file:
+   * lines, not a redrawn one, then */
+  view v = {.tty = isatty(STDOUT_FILENO) && !distributed, .log_every = log_every};
   o.progress = on_progress;
   o.user = &v;
 
