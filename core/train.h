@@ -1,10 +1,11 @@
 /* Training HYATT-Net from a data set (DESIGN §3.4, NETWORK.md §4, §6, §10).
  *
- * One step: the next sample of a shuffled order (reshuffled each epoch),
- * taken from an image cache and augmented (augment.h); targets per head
- * rendered with hy_heatmap_render at the head's σ from the landmarks mapped
- * input → head (hy_head_from_input), weight 0 for a landmark outside the
- * input; forward with batch statistics (batch 1, as published); the
+ * One step: the next sample of a shuffled order (reshuffled each epoch;
+ * size·accumulate of them when data parallel, below), taken from an image
+ * cache and augmented (augment.h) with a generator seeded for that sample
+ * from the shared one; targets per head rendered with hy_heatmap_render
+ * at the head's σ from the landmarks mapped input → head
+ * (hy_head_from_input), weight 0 for a landmark outside the input; forward with batch statistics (batch 1, as published); the
  * deep-supervision loss; backward; a check that loss and gradients are
  * finite; global-norm clipping; AdamW with a linear warm-up and a cosine
  * decay to 0 at the last step.
