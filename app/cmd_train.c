@@ -3,7 +3,9 @@
  * Writes OUT/last.hyatt (checkpoint), OUT/best.hyatt (best validation MRE)
  * and OUT/train.log (TSV: step, loss, lr, grad_norm, val_mre_mm). On a
  * terminal one progress line is redrawn; otherwise one line per
- * --log-every steps. Ctrl-C writes a checkpoint and exits with 130. */
+ * --log-every steps. Ctrl-C writes a checkpoint and exits with 130.
+ * With --distributed under mpirun, one process per rank trains one model
+ * (docs/distributed.md); rank 0 alone prints, logs and writes OUT/. */
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -16,6 +18,9 @@
 #include "cli.h"
 #include "config.h"
 #include "datasetinfo.h"
+#ifdef HY_HAVE_MPI
+#include "distributed.h"
+#endif
 #include "train.h"
 
 #define CMD "train"
@@ -121,13 +126,80 @@ static FILE *open_log(const char *path, gint64 step, GError **error) {
   return f;
 }
 
+/* Trains with the options and reports; the exit status. reduce_seconds:
+ * the time spent in the all-reduce so far when distributed, else NULL. */
+static int train(hy_train_options *o, view *v, const char *source, double (*reduce_seconds)(void)) {
+  gboolean distributed = reduce_seconds != NULL;
+  const char *data = o->data_dir, *out = o->out_dir, *resume = o->resume;
+  gboolean lead = o->rank == 0; /* prints and logs for all the processes */
+  if (lead)
+    printf(_("hyatt train: %s (descriptor: %s), %s\n"), data, source ? source : _("none"),
+           resume ? resume : o->config);
+  fflush(stdout);
+  g_autoptr(GError) error = NULL;
+  hy_error err = {0};
+  hy_trainer *t = NULL;
+  hy_status st = hy_trainer_new(&t, o, &err);
+  gboolean ran = st == HY_OK; /* hy_trainer_run checkpoints when stopped */
+  gint64 from = 0;
+  double seconds = 0;
+  if (st == HY_OK) {
+    hy_net *net = hy_trainer_net(t);
+    from = hy_trainer_step(t);
+    if (lead)
+      printf(_("%d training and %d validation images, %d landmarks, input %dx%d, %zu parameters, "
+               "%d threads, from step %lld\n"),
+             hy_trainer_train_count(t), hy_trainer_val_count(t), net->cfg.landmarks,
+             net->cfg.in_h, net->cfg.in_w, hy_net_param_count(net), o->threads, (long long)from);
+    if (lead && distributed)
+      printf(_("data parallel: %d processes, %d samples a step\n"), o->size, o->size * o->accumulate);
+    g_autofree char *log_path = g_build_filename(out, "train.log", NULL);
+    if (lead && !(v->log = open_log(log_path, from, &error))) {
+      hy_trainer_free(t);
+      return hy_cli_error(CMD, "%s", error->message);
+    }
+    gint64 t0 = g_get_monotonic_time();
+    st = hy_trainer_run(t, &err);
+    seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    flush_row(v, NAN);
+    if (v->log) fclose(v->log);
+  }
+  close_line(v);
+  gint64 done = t ? hy_trainer_step(t) : 0;
+  hy_trainer_free(t);
+  if (lead && distributed && done > from) {
+    /* per step of this run; the all-reduce time includes waiting for the slowest process */
+    double step = seconds / (double)(done - from), reduce = reduce_seconds() / (double)(done - from);
+    printf(_("%d processes: %.3f steps/s, all-reduce %.1f ms a step (%.1f %% of the step time)\n"),
+           o->size, 1 / step, 1e3 * reduce, 100 * reduce / step);
+  }
+  g_autofree char *last = g_build_filename(out, "last.hyatt", NULL);
+  g_autofree char *best = g_build_filename(out, "best.hyatt", NULL);
+  if (st == HY_E_CANCELLED && ran) {
+    if (lead)
+      g_printerr(_("hyatt train: stopped at step %lld; checkpoint %s. To continue: hyatt train "
+                   "--data %s --out %s --resume %s\n"),
+                 (long long)done, last, data, out, last);
+    return EXIT_INTERRUPTED;
+  }
+  if (st == HY_E_CANCELLED) {
+    g_printerr(_("hyatt train: stopped while reading the training images; nothing written\n"));
+    return EXIT_INTERRUPTED;
+  }
+  if (st != HY_OK && distributed) return hy_cli_error(CMD, _("rank %d: %s"), o->rank, err.msg);
+  if (st != HY_OK) return hy_cli_error(CMD, "%s", err.msg);
+  if (lead) printf(_("done: %lld steps; best model %s, checkpoint %s\n"), (long long)done, best, last);
+  return HY_EXIT_OK;
+}
+
 int hy_cmd_train(int argc, char **argv) {
   g_autofree char *data = NULL, *config = NULL, *resume = NULL, *out = NULL, *reference = NULL;
   g_autofree char *input = NULL, *split = NULL, *info_file = NULL;
   gint64 steps = 0, seed = 1, val_every = 500, warmup = 200;
   int threads = (int)g_get_num_processors(), log_every = 50;
   double checkpoint_minutes = 5, lr = 1e-3, spacing = 0, val_fraction = 0.1;
-  gboolean flip = FALSE, no_augment = FALSE;
+  gboolean flip = FALSE, no_augment = FALSE, distributed = FALSE;
+  double rank_timeout = 600;
   const GOptionEntry entries[] = {
     {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Data set folder (images/, *_px.csv, split files)"), N_("DIR")},
     {"config", 'c', 0, G_OPTION_ARG_STRING, &config, N_("Network configuration (default: small)"), N_("small|paper|tiny")},
@@ -149,6 +221,8 @@ int hy_cmd_train(int argc, char **argv) {
     {"dataset-info", 0, 0, G_OPTION_ARG_FILENAME, &info_file, N_("Data set descriptor (JSON; default: DIR/dataset.json or the built-in one)"), N_("FILE")},
     {"spacing", 0, 0, G_OPTION_ARG_DOUBLE, &spacing, N_("Pixel spacing in mm, instead of the descriptor's"), N_("MM")},
     {"log-every", 0, 0, G_OPTION_ARG_INT, &log_every, N_("Progress line every N steps when not on a terminal (default: 50)"), N_("N")},
+    {"distributed", 0, 0, G_OPTION_ARG_NONE, &distributed, N_("Data-parallel training with the other processes of mpirun -np N"), NULL},
+    {"rank-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &rank_timeout, N_("With --distributed: abort when waiting this long for the other processes (default: 600)"), N_("S")},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -164,6 +238,10 @@ int hy_cmd_train(int argc, char **argv) {
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
   if (log_every < 1) return hy_cli_usage_error(CMD, _("--log-every must be at least 1"));
   if (!(checkpoint_minutes > 0)) return hy_cli_usage_error(CMD, _("--checkpoint-minutes must be positive"));
+  if (!(rank_timeout > 0)) return hy_cli_usage_error(CMD, _("--rank-timeout must be positive"));
+#ifndef HY_HAVE_MPI
+  if (distributed) return hy_cli_error(CMD, _("this build has no MPI support"));
+#endif
   if (spacing < 0 || spacing > 10) return hy_cli_usage_error(CMD, _("--spacing must be in (0, 10] mm"));
   int in_h = 0, in_w = 0;
   if (input) {
@@ -203,7 +281,9 @@ int hy_cmd_train(int argc, char **argv) {
   o.resume = resume;
   o.version = PACKAGE_VERSION;
   o.stop = &stop_requested;
-  view v = {.tty = isatty(STDOUT_FILENO), .log_every = log_every};
+  /* mpirun gives its processes a pty even when its own output is a file:
+   * lines, not a redrawn one, then */
+  view v = {.tty = isatty(STDOUT_FILENO) && !distributed, .log_every = log_every};
   o.progress = on_progress;
   o.user = &v;
 
@@ -215,45 +295,14 @@ int hy_cmd_train(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
 
-  printf(_("hyatt train: %s (descriptor: %s), %s\n"), data, source ? source : _("none"),
-         resume ? resume : o.config);
-  fflush(stdout);
-  hy_error err = {0};
-  hy_trainer *t = NULL;
-  hy_status st = hy_trainer_new(&t, &o, &err);
-  gboolean ran = st == HY_OK; /* hy_trainer_run checkpoints when stopped */
-  if (st == HY_OK) {
-    hy_net *net = hy_trainer_net(t);
-    printf(_("%d training and %d validation images, %d landmarks, input %dx%d, %zu parameters, "
-             "%d threads, from step %lld\n"),
-           hy_trainer_train_count(t), hy_trainer_val_count(t), net->cfg.landmarks, net->cfg.in_h,
-           net->cfg.in_w, hy_net_param_count(net), threads, (long long)hy_trainer_step(t));
-    g_autofree char *log_path = g_build_filename(out, "train.log", NULL);
-    v.log = open_log(log_path, hy_trainer_step(t), &error);
-    if (!v.log) {
-      hy_trainer_free(t);
+#ifdef HY_HAVE_MPI
+  if (distributed) {
+    if (!hy_dist_start(rank_timeout, &o.rank, &o.size, &error))
       return hy_cli_error(CMD, "%s", error->message);
-    }
-    st = hy_trainer_run(t, &err);
-    flush_row(&v, NAN);
-    fclose(v.log);
+    o.allreduce = hy_dist_allreduce;
+    if (o.rank != 0) o.progress = NULL;
+    return hy_dist_finish(train(&o, &v, source, hy_dist_reduce_seconds));
   }
-  close_line(&v);
-  gint64 done = t ? hy_trainer_step(t) : 0;
-  hy_trainer_free(t);
-  g_autofree char *last = g_build_filename(out, "last.hyatt", NULL);
-  g_autofree char *best = g_build_filename(out, "best.hyatt", NULL);
-  if (st == HY_E_CANCELLED && ran) {
-    g_printerr(_("hyatt train: stopped at step %lld; checkpoint %s. To continue: hyatt train "
-                 "--data %s --out %s --resume %s\n"),
-               (long long)done, last, data, out, last);
-    return EXIT_INTERRUPTED;
-  }
-  if (st == HY_E_CANCELLED) {
-    g_printerr(_("hyatt train: stopped while reading the training images; nothing written\n"));
-    return EXIT_INTERRUPTED;
-  }
-  if (st != HY_OK) return hy_cli_error(CMD, "%s", err.msg);
-  printf(_("done: %lld steps; best model %s, checkpoint %s\n"), (long long)done, best, last);
-  return HY_EXIT_OK;
+#endif
+  return train(&o, &v, source, NULL);
 }

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "adam.h"
+#include "arena.h"
 #include "blas.h"
 #include "c_numeric.h"
 #include "heatmap.h"
@@ -39,6 +40,8 @@ void hy_train_options_defaults(hy_train_options *o) {
   o->threads = 1;
   o->val_every = 500;
   o->checkpoint_seconds = 300;
+  o->size = 1;
+  o->accumulate = 1;
 }
 
 double hy_train_lr(int64_t t, int64_t steps, int64_t warmup, double lr) {
@@ -81,7 +84,7 @@ struct hy_trainer {
   float *head_points;       /* owned [K][2] */
   double *val_errors;       /* owned [n_val][K] mm */
   hy_prediction *pred;      /* owned */
-  hy_rng rng;
+  hy_rng rng;               /* the shuffles and the samples' augmentation seeds */
   int32_t *order;           /* owned [n_train] */
   int64_t position;         /* next index into order */
   int64_t step;             /* updates done */
@@ -238,6 +241,7 @@ static int settings_of(hy_trainer *t, setting *s) {
 #define MAX_SETTINGS 32
 
 static hy_status save_checkpoint(hy_trainer *t, hy_error *err) {
+  if (t->o.rank != 0) return HY_OK; /* the ranks' states are the same but their BN statistics */
   setting s[MAX_SETTINGS];
   int n = settings_of(t, s);
   char values[MAX_SETTINGS + 8][64];
@@ -487,6 +491,11 @@ static hy_status check_options(const hy_train_options *o, hy_error *err) {
                    o->val_fraction, (long long)o->val_every);
   if (!(o->cache_factor >= 0.5 && o->cache_factor <= 8))
     return hy_fail(err, HY_E_ARG, "train: cache factor %g is not in [0.5, 8]", o->cache_factor);
+  if (o->size < 1 || o->rank < 0 || o->rank >= o->size || (o->size > 1 && !o->allreduce) ||
+      o->accumulate < 1 || o->accumulate > 1024)
+    return hy_fail(err, HY_E_ARG, "train: rank %d of %d processes (all-reduce %s), %d samples "
+                                  "a step per process: not valid",
+                   o->rank, o->size, o->allreduce ? "given" : "missing", o->accumulate);
   return HY_OK;
 }
 
@@ -578,7 +587,7 @@ static hy_status setup(hy_trainer *t, hy_error *err) {
     t->best_step = -1;
   }
   hy_tensorfile_free(tf);
-  if (st == HY_OK) st = make_out_dir(t->out_dir, err);
+  if (st == HY_OK && t->o.rank == 0) st = make_out_dir(t->out_dir, err);
   if (st != HY_OK) return st;
   fill_info(t);
   t->last_path = path_join(t->out_dir, "last.hyatt");
@@ -688,15 +697,31 @@ static hy_status check_finite(hy_trainer *t, const float *arena, int grads, hy_e
                  isnan(arena[i]) ? "NaN" : "infinite");
 }
 
-static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) {
-  hy_net *net = t->net;
-  const hy_net_config *c = &net->cfg;
-  int K = c->landmarks;
+/* Sums buf[0..n) over the processes (a no-op alone). */
+static hy_status reduce(hy_trainer *t, float *buf, size_t n, hy_error *err) {
+  if (t->o.size == 1 || t->o.allreduce(buf, n, t->o.allreduce_user) == 0) return HY_OK;
+  return hy_fail(err, HY_E_IO, "step %lld: the all-reduce over %d processes failed",
+                 (long long)t->step + 1, t->o.size);
+}
+
+/* The next sample of the shared order and the seed of its augmentation.
+ * Every process calls this for every sample of a step, its own or not, so
+ * that order and generator stay the same on all. */
+static int next_sample(hy_trainer *t, uint64_t *seed) {
   if (t->position >= t->n_train) {
     shuffle(t);
     t->position = 0;
   }
-  int idx = t->order[t->position++];
+  *seed = hy_rng_next(&t->rng);
+  return t->order[t->position++];
+}
+
+/* Augments sample idx, renders its targets, runs forward and the loss, and
+ * when the loss is finite backward, which adds to the gradients. */
+static hy_status sample_grad(hy_trainer *t, int idx, uint64_t seed, double *loss, hy_error *err) {
+  hy_net *net = t->net;
+  const hy_net_config *c = &net->cfg;
+  int K = c->landmarks;
   const cache_entry *ce = &t->cache[idx];
   size_t n = (size_t)ce->cw * ce->ch;
   float scale = ce->bytes == 1 ? 1.0f / 255.0f : 1.0f / 65535.0f;
@@ -704,9 +729,11 @@ static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) 
     t->work[j] = (float)(ce->bytes == 1 ? ((const uint8_t *)ce->px)[j]
                                         : ((const uint16_t *)ce->px)[j]) * scale;
   hy_image src = {ce->cw, ce->ch, ce->bytes * 8, t->work};
+  hy_rng rng;
+  hy_rng_seed(&rng, seed);
   hy_status st = hy_augment_sample(net->input, t->in_points, t->weights, NULL, &src, &ce->to_cache,
                                    ce->w, ce->h, hy_dataset_points(&t->ds, t->ref, idx), K,
-                                   c->in_w, c->in_h, &t->o.augment, &t->rng, err);
+                                   c->in_w, c->in_h, &t->o.augment, &rng, err);
   if (st != HY_OK) return st;
   for (int i = 0; i < 3; i++) {
     int stride = c->in_w / net->out_w[i];
@@ -717,32 +744,71 @@ static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) 
     hy_heatmap_render(t->targets[i], NULL, t->head_points, c->sigmas[i], K, net->out_h[i],
                       net->out_w[i]);
   }
-  float *grads = (float *)net->plan.grads.base, *params = (float *)net->plan.params.base;
-  st = check_finite(t, params, 0, err);
-  if (st != HY_OK) return st;
   hy_run run = {t->pool, net->plan.scratch, HY_BN_BATCH};
   hy_net_forward(net, &run);
+  /* backward adds to the activation gradients too, and those are this
+   * sample's alone; the parameter gradients add up over the samples */
+  hy_arena_zero(&net->plan.dacts);
+  *loss = hy_net_loss(net, (const float *const *)t->targets, t->weights, 1, &run);
+  if (isfinite(*loss)) hy_net_backward(net, &run);
+  return HY_OK;
+}
+
+static hy_status train_step(hy_trainer *t, hy_train_progress *p, hy_error *err) {
+  hy_net *net = t->net;
+  float *grads = (float *)net->plan.grads.base, *params = (float *)net->plan.params.base;
+  hy_status st = check_finite(t, params, 0, err);
+  if (st != HY_OK) return st;
   hy_net_zero_grad(net);
-  double loss = hy_net_loss(net, (const float *const *)t->targets, t->weights, 1, &run);
-  if (!isfinite(loss))
+  int batch = t->o.size * t->o.accumulate, bad_idx = -1;
+  double bad_loss = 0;
+  float sums[2] = {0, 0}; /* [2]: loss sum, non-finite losses; summed over the processes */
+  for (int s = 0; s < batch; s++) {
+    uint64_t seed;
+    int idx = next_sample(t, &seed);
+    if (s % t->o.size != t->o.rank) continue;
+    double loss;
+    st = sample_grad(t, idx, seed, &loss, err);
+    if (st != HY_OK) return st;
+    if (isfinite(loss)) {
+      sums[0] += (float)loss;
+    } else {
+      sums[1] += 1;
+      bad_idx = idx;
+      bad_loss = loss;
+    }
+  }
+  st = reduce(t, sums, 2, err);
+  if (st != HY_OK) return st;
+  if (bad_idx >= 0)
     return hy_fail(err, HY_E_NUMERIC, "step %lld: the loss is %s (sample '%s'); stopped without "
                                       "writing a checkpoint, the last one is unchanged",
-                   (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite", t->ds.ids[idx]);
-  hy_net_backward(net, &run);
+                   (long long)t->step + 1, isnan(bad_loss) ? "NaN" : "infinite", t->ds.ids[bad_idx]);
+  if (sums[1] > 0)
+    return hy_fail(err, HY_E_NUMERIC, "step %lld: the loss is not finite on another process; "
+                                      "stopped without writing a checkpoint, the last one is "
+                                      "unchanged", (long long)t->step + 1);
+  st = reduce(t, grads, t->n_params, err);
+  if (st != HY_OK) return st;
+  if (batch > 1) {
+    /* the mean gradient, as one process with a batch of all the samples */
+    float inv = 1.0f / (float)batch;
+    for (size_t i = 0; i < t->n_params; i++) grads[i] *= inv;
+  }
   st = check_finite(t, grads, 1, err);
   if (st != HY_OK) return st;
   double norm = hy_clip_grad_norm(grads, t->n_params, (float)t->o.clip_norm, t->pool);
   double lr = hy_train_lr(t->step, t->o.steps, t->o.warmup, t->o.lr);
   hy_adam_update(&t->opt, params, t->m, t->v, grads, lr, t->n_params, t->pool);
   t->step++;
-  p->loss = loss;
+  p->loss = sums[0] / batch;
   p->lr = lr;
   p->grad_norm = norm;
   return HY_OK;
 }
 
 static hy_status validate(hy_trainer *t, hy_error *err) {
-  if (t->n_val == 0) return HY_OK;
+  if (t->n_val == 0 || t->o.rank != 0) return HY_OK;
   hy_net *net = t->net;
   const hy_net_config *c = &net->cfg;
   int K = c->landmarks;
@@ -788,7 +854,11 @@ hy_status hy_trainer_run(hy_trainer *t, hy_error *err) {
   hy_status st = HY_OK;
   int64_t start = t->step;
   while (t->step < t->o.steps) {
-    if (t->o.stop && *t->o.stop) {
+    /* all processes stop at the same step, whichever was asked to */
+    float stop = t->o.stop && *t->o.stop ? 1.0f : 0.0f;
+    st = reduce(t, &stop, 1, err);
+    if (st != HY_OK) return st;
+    if (stop > 0) {
       st = save_checkpoint(t, err);
       if (st != HY_OK) return st;
       return hy_fail(err, HY_E_CANCELLED, "stopped at step %lld of %lld; checkpoint %s",
@@ -813,7 +883,7 @@ hy_status hy_trainer_run(hy_trainer *t, hy_error *err) {
   if (t->step == start) return HY_OK; /* resumed from a finished run */
   if (t->n_val > 0) {
     st = validate(t, err);
-  } else {
+  } else if (t->o.rank == 0) {
     t->info.steps = t->step;
     t->info.metrics[0] = 0;
     st = hy_model_save(t->net, &t->info, t->best_path, err);

@@ -1,10 +1,11 @@
 /* Training HYATT-Net from a data set (DESIGN §3.4, NETWORK.md §4, §6, §10).
  *
- * One step: the next sample of a shuffled order (reshuffled each epoch),
- * taken from an image cache and augmented (augment.h); targets per head
- * rendered with hy_heatmap_render at the head's σ from the landmarks mapped
- * input → head (hy_head_from_input), weight 0 for a landmark outside the
- * input; forward with batch statistics (batch 1, as published); the
+ * One step: the next sample of a shuffled order (reshuffled each epoch;
+ * size·accumulate of them when data parallel, below), taken from an image
+ * cache and augmented (augment.h) with a generator seeded for that sample
+ * from the shared one; targets per head rendered with hy_heatmap_render
+ * at the head's σ from the landmarks mapped input → head
+ * (hy_head_from_input), weight 0 for a landmark outside the input; forward with batch statistics (batch 1, as published); the
  * deep-supervision loss; backward; a check that loss and gradients are
  * finite; global-norm clipping; AdamW with a linear warm-up and a cosine
  * decay to 0 at the last step.
@@ -34,7 +35,20 @@
  * weights are the same bits as an uninterrupted run.
  *
  * Threads: one pool of `threads` for the ops and OpenBLAS set to the same
- * count. */
+ * count.
+ *
+ * Data parallel (docs/distributed.md): `size` processes with the same
+ * options train one model. Each step takes size·accumulate consecutive
+ * samples of the one shuffled order, process `rank` those at rank,
+ * rank + size, ...; every process advances the order and draws each
+ * sample's augmentation seed for all of them, so order and augmentations
+ * do not depend on the process count and a checkpoint resumes with any.
+ * The summed gradients (allreduce) are divided by size·accumulate before
+ * clipping and the same AdamW step everywhere; the loss reported is the
+ * mean over the step's samples. BatchNorm batch statistics stay per
+ * sample and running statistics per process, as published. Rank 0 alone
+ * validates and writes OUT/; the stop flag takes effect when any process
+ * has it set. */
 #pragma once
 
 #include <signal.h>
@@ -94,13 +108,21 @@ typedef struct hy_train_options {
   const char *resume;          /* a checkpoint, or NULL */
   const char *version;         /* recorded in the models, may be NULL */
   volatile sig_atomic_t *stop; /* may be NULL; checked between steps */
+  /* data parallel: this process's rank of size (0 of 1: alone) */
+  int rank, size;
+  int accumulate;              /* samples per process and step */
+  /* Sums buf[0..n) over the processes in place, the same result on each;
+   * 0 on success. Needed when size > 1. */
+  int (*allreduce)(float *buf, size_t n, void *user);
+  void *allreduce_user;
   hy_train_progress_fn progress;
   void *user;
 } hy_train_options;
 
 /* config "small", reference "mean", val_fraction 0.1, lr 1e-3, weight decay
  * 0.01, clip 5, warm-up 200, seed 1, hy_augment_defaults, cache_factor 2,
- * 1 thread, validation every 500 steps, checkpoints every 300 s. */
+ * 1 thread, validation every 500 steps, checkpoints every 300 s, one
+ * process, one sample a step. */
 void hy_train_options_defaults(hy_train_options *o);
 
 /* The learning rate of update t (0-based): lr·(t+1)/warmup during the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clitest.h"
+#include "config.h"
 #include "hyatt.h"
 #include "testutil.h"
 
@@ -187,6 +188,18 @@ static void test_train(void) {
   g_free(log);
 }
 
+/* --distributed itself is tested in test-mpi.c, under mpirun. */
+static void test_distributed_without_mpi(void) {
+#ifdef HY_HAVE_MPI
+  g_test_skip("this build has MPI");
+#else
+  ct_result r = ct_run("train", "--data", data_dir(), "--steps", "1", "--distributed", NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt train: ", "this build has no MPI support");
+  ct_result_clear(&r);
+#endif
+}
+
 static void test_train_interrupted(void) {
   char *out = tmp_path("out-int");
   char *log = g_build_filename(out, "train.log", NULL);
@@ -290,6 +303,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli-train/help-and-usage", test_help_and_usage);
   g_test_add_func("/cli-train/train", test_train);
   g_test_add_func("/cli-train/interrupted", test_train_interrupted);
+  g_test_add_func("/cli-train/distributed-without-mpi", test_distributed_without_mpi);
   g_test_add_func("/cli-train/eval", test_eval);
   return g_test_run();
 }
