@@ -45,7 +45,10 @@ static const command *find_command(const char *name) {
 
 int main(int argc, char **argv) {
   setlocale(LC_ALL, "");
-  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  /* HYATT_LOCALEDIR: the .mo files of a build tree (the i18n test) instead of
+   * the installed ones. */
+  const char *localedir = g_getenv("HYATT_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   textdomain(GETTEXT_PACKAGE);
 

@@ -12,9 +12,13 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(HyApplication) app = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* HYATT_LOCALEDIR: the .mo files of a build tree instead of the
+   * installed ones, as for `hyatt`. */
+  localedir = g_getenv ("HYATT_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
