@@ -56,11 +56,11 @@ static gboolean
 image_drawn (gpointer data)
 {
   HyWindow *window = data;
-  HyImageView *view = hy_window_get_image_view (window);
+  HyLandmarkCanvas *view = hy_window_get_canvas (window);
   graphene_rect_t bounds;
 
   return gtk_widget_get_mapped (GTK_WIDGET (view)) &&
-         hy_image_view_get_image_bounds (view, &bounds);
+         hy_landmark_canvas_get_image_bounds (view, &bounds);
 }
 
 static gboolean
@@ -110,8 +110,8 @@ write_test_png (int width,
 /* The view rendered to pixels, as cairo ARGB32 (grey, so channel order does
  * not matter). */
 static guchar *
-render_view (HyImageView *view,
-             int         *stride)
+render_view (HyLandmarkCanvas *view,
+             int              *stride)
 {
   int width = gtk_widget_get_width (GTK_WIDGET (view));
   int height = gtk_widget_get_height (GTK_WIDGET (view));
@@ -150,7 +150,7 @@ test_open_image (gconstpointer data)
   const int iw = size[0], ih = size[1];
   g_autofree char *path = write_test_png (iw, ih);
   HyWindow *window = open_file (path);
-  HyImageView *view = hy_window_get_image_view (window);
+  HyLandmarkCanvas *view = hy_window_get_canvas (window);
   const hy_image *image;
   graphene_rect_t b;
   double vw, vh;
@@ -160,7 +160,7 @@ test_open_image (gconstpointer data)
   g_assert_false (hy_window_is_empty (window)); /* loading */
   g_assert_true (wait_for (image_drawn, window));
 
-  image = hy_image_view_get_image (view);
+  image = hy_landmark_canvas_get_image (view);
   g_assert_nonnull (image);
   g_assert_cmpint (image->width, ==, iw);
   g_assert_cmpint (image->height, ==, ih);
@@ -169,7 +169,7 @@ test_open_image (gconstpointer data)
   g_assert_nonnull (hy_window_get_file (window));
 
   /* Fitted: aspect ratio kept, centred, touching two opposite sides. */
-  g_assert_true (hy_image_view_get_image_bounds (view, &b));
+  g_assert_true (hy_landmark_canvas_get_image_bounds (view, &b));
   vw = gtk_widget_get_width (GTK_WIDGET (view));
   vh = gtk_widget_get_height (GTK_WIDGET (view));
   g_assert_cmpfloat_with_epsilon (b.size.width / b.size.height, (double) iw / ih, 0.01);
@@ -204,7 +204,7 @@ check_open_fails (const char *path,
   g_assert_nonnull (strstr (message, name));
   g_assert_nonnull (strstr (message, expected));
   g_assert_null (strchr (message, '\n'));
-  g_assert_null (hy_image_view_get_image (hy_window_get_image_view (window)));
+  g_assert_null (hy_landmark_canvas_get_image (hy_window_get_canvas (window)));
   g_assert_null (hy_window_get_file (window));
   g_assert_true (hy_window_is_empty (window));
   close_window (window);
