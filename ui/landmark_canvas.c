@@ -1041,6 +1041,8 @@ draw_text (HyLandmarkCanvas *self,
   cairo_move_to (cr, x, y);
   cairo_set_source_rgb (cr, 1, 1, 1);
   pango_cairo_show_layout (cr, layout);
+  /* show_layout leaves the current point, which the next arc would join. */
+  cairo_new_path (cr);
 }
 
 static void
