@@ -346,6 +346,7 @@ test_canvas_mapping (void)
   double zoom = MIN (w / 200, h / 100);
   double ox = floor ((w - 200 * zoom) / 2), oy = floor ((h - 100 * zoom) / 2);
   double ix, iy;
+  gboolean inverted;
 
   /* Fitted: the image's outer corner at the origin, pixel centres half a
    * pixel in. */
@@ -380,6 +381,9 @@ test_canvas_mapping (void)
   g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_f, 0));
   g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas), ==, zoom);
   assert_maps (canvas, -0.5, -0.5, ox, oy);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_i, 0));
+  g_object_get (canvas, "invert", &inverted, NULL);
+  g_assert_true (inverted);
 
   gtk_window_destroy (window);
 }

@@ -46,8 +46,7 @@ struct _HyLandmarkCanvas
   hy_image         *image;     /* NULL when empty */
   GArray           *levels;    /* of Level */
   GArray           *landmarks; /* of HyCanvasLandmark; labels owned */
-  float            *heatmap;   /* [heat_height][heat_width] or NULL */
-  GdkTexture       *heat_texture;
+  GdkTexture       *heat_texture; /* the colour-mapped grid, or NULL */
 
   int    heat_width, heat_height;
   double heat_affine[6];
@@ -398,14 +397,12 @@ hy_landmark_canvas_set_heatmap (HyLandmarkCanvas *self,
   g_return_if_fail (HY_IS_LANDMARK_CANVAS (self));
   g_return_if_fail (grid == NULL || (grid_width > 0 && grid_height > 0 && affine != NULL));
 
-  g_clear_pointer (&self->heatmap, g_free);
   g_clear_object (&self->heat_texture);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   if (grid == NULL)
     return;
 
   n = (gsize) grid_width * (gsize) grid_height;
-  self->heatmap = g_memdup2 (grid, n * sizeof (float));
   self->heat_width = grid_width;
   self->heat_height = grid_height;
   memcpy (self->heat_affine, affine, sizeof self->heat_affine);
@@ -913,6 +910,10 @@ handle_key (HyLandmarkCanvas *self,
     case GDK_KEY_KP_1:
       hy_landmark_canvas_zoom_one (self);
       return TRUE;
+    case GDK_KEY_i:
+    case GDK_KEY_I:
+      hy_landmark_canvas_set_invert (self, !self->invert);
+      return TRUE;
     default:
       return FALSE;
     }
@@ -1257,7 +1258,6 @@ hy_landmark_canvas_finalize (GObject *object)
   g_clear_pointer (&self->levels, g_array_unref);
   g_clear_pointer (&self->image, image_free);
   g_clear_pointer (&self->landmarks, g_array_unref);
-  g_clear_pointer (&self->heatmap, g_free);
   g_clear_object (&self->heat_texture);
 
   G_OBJECT_CLASS (hy_landmark_canvas_parent_class)->finalize (object);
