@@ -28,7 +28,8 @@ typedef enum
   HY_GREY_U16,
 } HyGreyFormat;
 
-/* One marker. x, y NaN: the landmark has no position yet. */
+/* One marker. x, y NaN: the landmark has no position yet. Absent ones are
+ * not drawn and cannot be grabbed. */
 typedef struct
 {
   double          x, y;
