@@ -2,7 +2,9 @@
  * in a window (loaded in a worker thread), the view fits it and draws it,
  * win.close closes the window; a corrupt or missing file shows the error
  * banner and leaves the placeholder; actions have their accelerators; the
- * window size is remembered. */
+ * window size is remembered. The landmark canvas maps image and screen
+ * points exactly at any zoom and pan; drags, nudges and keys edit the
+ * points and emit the signals. */
 #include "config.h"
 
 #include <gtk/gtk.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "application.h"
+#include "landmark_canvas-private.h"
 #include "testutil.h"
 #include "window.h"
 
@@ -56,11 +59,11 @@ static gboolean
 image_drawn (gpointer data)
 {
   HyWindow *window = data;
-  HyImageView *view = hy_window_get_image_view (window);
+  HyLandmarkCanvas *view = hy_window_get_canvas (window);
   graphene_rect_t bounds;
 
   return gtk_widget_get_mapped (GTK_WIDGET (view)) &&
-         hy_image_view_get_image_bounds (view, &bounds);
+         hy_landmark_canvas_get_image_bounds (view, &bounds);
 }
 
 static gboolean
@@ -110,8 +113,8 @@ write_test_png (int width,
 /* The view rendered to pixels, as cairo ARGB32 (grey, so channel order does
  * not matter). */
 static guchar *
-render_view (HyImageView *view,
-             int         *stride)
+render_view (HyLandmarkCanvas *view,
+             int              *stride)
 {
   int width = gtk_widget_get_width (GTK_WIDGET (view));
   int height = gtk_widget_get_height (GTK_WIDGET (view));
@@ -150,7 +153,7 @@ test_open_image (gconstpointer data)
   const int iw = size[0], ih = size[1];
   g_autofree char *path = write_test_png (iw, ih);
   HyWindow *window = open_file (path);
-  HyImageView *view = hy_window_get_image_view (window);
+  HyLandmarkCanvas *view = hy_window_get_canvas (window);
   const hy_image *image;
   graphene_rect_t b;
   double vw, vh;
@@ -160,7 +163,7 @@ test_open_image (gconstpointer data)
   g_assert_false (hy_window_is_empty (window)); /* loading */
   g_assert_true (wait_for (image_drawn, window));
 
-  image = hy_image_view_get_image (view);
+  image = hy_landmark_canvas_get_image (view);
   g_assert_nonnull (image);
   g_assert_cmpint (image->width, ==, iw);
   g_assert_cmpint (image->height, ==, ih);
@@ -169,7 +172,7 @@ test_open_image (gconstpointer data)
   g_assert_nonnull (hy_window_get_file (window));
 
   /* Fitted: aspect ratio kept, centred, touching two opposite sides. */
-  g_assert_true (hy_image_view_get_image_bounds (view, &b));
+  g_assert_true (hy_landmark_canvas_get_image_bounds (view, &b));
   vw = gtk_widget_get_width (GTK_WIDGET (view));
   vh = gtk_widget_get_height (GTK_WIDGET (view));
   g_assert_cmpfloat_with_epsilon (b.size.width / b.size.height, (double) iw / ih, 0.01);
@@ -204,7 +207,7 @@ check_open_fails (const char *path,
   g_assert_nonnull (strstr (message, name));
   g_assert_nonnull (strstr (message, expected));
   g_assert_null (strchr (message, '\n'));
-  g_assert_null (hy_image_view_get_image (hy_window_get_image_view (window)));
+  g_assert_null (hy_landmark_canvas_get_image (hy_window_get_canvas (window)));
   g_assert_null (hy_window_get_file (window));
   g_assert_true (hy_window_is_empty (window));
   close_window (window);
@@ -271,6 +274,292 @@ test_window_size (void)
   close_window (window);
 }
 
+/* A canvas alone in a window, shown, with a 200 x 100 ramp. */
+static gboolean
+canvas_ready (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data)) &&
+         gtk_widget_get_width (GTK_WIDGET (data)) > 0;
+}
+
+static HyLandmarkCanvas *
+new_canvas (GtkWindow **window)
+{
+  HyLandmarkCanvas *canvas = HY_LANDMARK_CANVAS (hy_landmark_canvas_new ());
+  guchar grey[100][200];
+
+  for (int y = 0; y < 100; y++)
+    for (int x = 0; x < 200; x++)
+      grey[y][x] = (guchar) x;
+  hy_landmark_canvas_set_grey (canvas, HY_GREY_U8, grey, 200, 100, 200);
+  *window = GTK_WINDOW (gtk_window_new ());
+  gtk_window_set_default_size (*window, 400, 300);
+  gtk_window_set_child (*window, GTK_WIDGET (canvas));
+  gtk_window_present (*window);
+  g_assert_true (wait_for (canvas_ready, canvas));
+  return canvas;
+}
+
+static void
+check_round_trip (HyLandmarkCanvas *canvas)
+{
+  static const double points[][2] = {
+    { 0, 0 }, { -0.5, -0.5 }, { 199.5, 99.5 }, { 12.345678, 87.654321 }, { -1e3, 5e3 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (points); i++)
+    {
+      double wx, wy, ix, iy;
+
+      hy_landmark_canvas_image_to_widget (canvas, points[i][0], points[i][1], &wx, &wy);
+      hy_landmark_canvas_widget_to_image (canvas, wx, wy, &ix, &iy);
+      g_assert_cmpfloat (fabs (ix - points[i][0]), <=, 1e-9);
+      g_assert_cmpfloat (fabs (iy - points[i][1]), <=, 1e-9);
+      hy_landmark_canvas_widget_to_image (canvas, points[i][0], points[i][1], &ix, &iy);
+      hy_landmark_canvas_image_to_widget (canvas, ix, iy, &wx, &wy);
+      g_assert_cmpfloat (fabs (wx - points[i][0]), <=, 1e-9);
+      g_assert_cmpfloat (fabs (wy - points[i][1]), <=, 1e-9);
+    }
+}
+
+static void
+assert_maps (HyLandmarkCanvas *canvas,
+             double            ix,
+             double            iy,
+             double            wx,
+             double            wy)
+{
+  double x, y;
+
+  hy_landmark_canvas_image_to_widget (canvas, ix, iy, &x, &y);
+  g_assert_cmpfloat (fabs (x - wx), <=, 1e-9);
+  g_assert_cmpfloat (fabs (y - wy), <=, 1e-9);
+}
+
+static void
+test_canvas_mapping (void)
+{
+  GtkWindow *window;
+  HyLandmarkCanvas *canvas = new_canvas (&window);
+  double w = gtk_widget_get_width (GTK_WIDGET (canvas));
+  double h = gtk_widget_get_height (GTK_WIDGET (canvas));
+  double zoom = MIN (w / 200, h / 100);
+  double ox = floor ((w - 200 * zoom) / 2), oy = floor ((h - 100 * zoom) / 2);
+  double ix, iy;
+  gboolean inverted;
+
+  /* Fitted: the image's outer corner at the origin, pixel centres half a
+   * pixel in. */
+  g_test_message ("canvas %gx%g, zoom %g", w, h, zoom);
+  g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas), ==, zoom);
+  assert_maps (canvas, -0.5, -0.5, ox, oy);
+  assert_maps (canvas, 0, 0, ox + zoom / 2, oy + zoom / 2);
+  assert_maps (canvas, 199.5, 99.5, ox + 200 * zoom, oy + 100 * zoom);
+  check_round_trip (canvas);
+
+  /* Zooming about a point keeps the image point under it. */
+  hy_landmark_canvas_widget_to_image (canvas, 100, 80, &ix, &iy);
+  hy_landmark_canvas_zoom_at (canvas, 2, 100, 80);
+  g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas), ==, 2 * zoom);
+  assert_maps (canvas, ix, iy, 100, 80);
+  assert_maps (canvas, -0.5, -0.5, 100 - (100 - ox) * 2, 80 - (80 - oy) * 2);
+  check_round_trip (canvas);
+
+  hy_landmark_canvas_pan (canvas, 13.25, -7.5);
+  assert_maps (canvas, ix, iy, 113.25, 72.5);
+  check_round_trip (canvas);
+
+  hy_landmark_canvas_zoom_at (canvas, 1.0 / 7, 3, 250);
+  check_round_trip (canvas);
+  hy_landmark_canvas_zoom_one (canvas);
+  g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas) * gtk_widget_get_scale_factor (GTK_WIDGET (canvas)), ==, 1.0);
+  check_round_trip (canvas);
+
+  /* The keys zoom too, and F fits again. */
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_plus, 0));
+  g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas), >, 1.0 / gtk_widget_get_scale_factor (GTK_WIDGET (canvas)));
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_f, 0));
+  g_assert_cmpfloat (hy_landmark_canvas_get_zoom (canvas), ==, zoom);
+  assert_maps (canvas, -0.5, -0.5, ox, oy);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_i, 0));
+  g_object_get (canvas, "invert", &inverted, NULL);
+  g_assert_true (inverted);
+
+  gtk_window_destroy (window);
+}
+
+typedef struct
+{
+  guint    moves, finished, confirms, absents, places, selections;
+  guint    index;
+  double   x, y;
+} Events;
+
+static void
+on_point_moved (HyLandmarkCanvas *canvas,
+                guint             index,
+                double            x,
+                double            y,
+                gboolean          finished,
+                Events           *ev)
+{
+  ev->moves++;
+  ev->finished += finished;
+  ev->index = index;
+  ev->x = x;
+  ev->y = y;
+}
+
+static void
+on_index (HyLandmarkCanvas *canvas,
+          guint             index,
+          guint            *count)
+{
+  (*count)++;
+}
+
+static void
+on_place (HyLandmarkCanvas *canvas,
+          guint             index,
+          double            x,
+          double            y,
+          Events           *ev)
+{
+  ev->places++;
+  ev->index = index;
+  ev->x = x;
+  ev->y = y;
+}
+
+static void
+on_selection (HyLandmarkCanvas *canvas,
+              int               index,
+              Events           *ev)
+{
+  ev->selections++;
+}
+
+static HyLandmarkCanvas *
+new_edit_canvas (GtkWindow **window,
+                 Events     *ev)
+{
+  const HyCanvasLandmark landmarks[] = {
+    { 50, 50, HY_LANDMARK_PREDICTED, 50, 50, "Sella", { 0, 0, 0, 0 } },
+    { 150, 40, HY_LANDMARK_CONFIRMED, 150, 40, "Nasion", { 0, 0, 0, 0 } },
+    { NAN, NAN, HY_LANDMARK_PREDICTED, NAN, NAN, "Orbitale", { 0, 0, 0, 0 } },
+  };
+  HyLandmarkCanvas *canvas = new_canvas (window);
+
+  memset (ev, 0, sizeof *ev);
+  hy_landmark_canvas_set_landmarks (canvas, landmarks, G_N_ELEMENTS (landmarks));
+  g_signal_connect (canvas, "point-moved", G_CALLBACK (on_point_moved), ev);
+  g_signal_connect (canvas, "confirm", G_CALLBACK (on_index), &ev->confirms);
+  g_signal_connect (canvas, "mark-absent", G_CALLBACK (on_index), &ev->absents);
+  g_signal_connect (canvas, "place", G_CALLBACK (on_place), ev);
+  g_signal_connect (canvas, "selection-changed", G_CALLBACK (on_selection), ev);
+  return canvas;
+}
+
+static void
+test_canvas_drag (void)
+{
+  GtkWindow *window;
+  Events ev;
+  HyLandmarkCanvas *canvas = new_edit_canvas (&window, &ev);
+  const HyCanvasLandmark *l;
+  double wx, wy, zoom;
+
+  /* Zoomed in, so a screen pixel is not an image pixel. */
+  hy_landmark_canvas_zoom_at (canvas, 1.5, 10, 10);
+  zoom = hy_landmark_canvas_get_zoom (canvas);
+
+  /* Grabbed 6 screen pixels off centre: within the grab radius. */
+  hy_landmark_canvas_image_to_widget (canvas, 50, 50, &wx, &wy);
+  hy_landmark_canvas_test_drag (canvas, wx + 4, wy - 4, 30, -12);
+  l = hy_landmark_canvas_get_landmark (canvas, 0);
+  g_assert_cmpfloat (fabs (l->x - (50 + 30 / zoom)), <=, 1e-9);
+  g_assert_cmpfloat (fabs (l->y - (50 - 12 / zoom)), <=, 1e-9);
+  g_assert_cmpint (l->state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpfloat (l->predicted_x, ==, 50);
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, 0);
+  g_assert_cmpuint (ev.selections, ==, 1);
+  g_assert_cmpuint (ev.moves, >=, 2);
+  g_assert_cmpuint (ev.finished, ==, 1);
+  g_assert_cmpuint (ev.index, ==, 0);
+  g_assert_cmpfloat (ev.x, ==, l->x);
+  g_assert_cmpfloat (ev.y, ==, l->y);
+
+  /* 14 screen pixels away: outside it, nothing moves. */
+  memset (&ev, 0, sizeof ev);
+  hy_landmark_canvas_image_to_widget (canvas, 150, 40, &wx, &wy);
+  hy_landmark_canvas_test_drag (canvas, wx + 14, wy, 30, 30);
+  g_assert_cmpuint (ev.moves, ==, 0);
+  g_assert_cmpfloat (hy_landmark_canvas_get_landmark (canvas, 1)->x, ==, 150);
+
+  /* A click on the image gives the selected unplaced landmark its place. */
+  hy_landmark_canvas_set_selected (canvas, 2);
+  hy_landmark_canvas_image_to_widget (canvas, 120, 70, &wx, &wy);
+  hy_landmark_canvas_test_drag (canvas, wx, wy, 0, 0);
+  g_assert_cmpuint (ev.places, ==, 1);
+  g_assert_cmpuint (ev.index, ==, 2);
+  g_assert_cmpfloat (fabs (ev.x - 120), <=, 1e-9);
+  g_assert_cmpfloat (fabs (ev.y - 70), <=, 1e-9);
+  g_assert_cmpfloat (fabs (hy_landmark_canvas_get_landmark (canvas, 2)->x - 120), <=, 1e-9);
+
+  gtk_window_destroy (window);
+}
+
+static void
+test_canvas_keys (void)
+{
+  GtkWindow *window;
+  Events ev;
+  HyLandmarkCanvas *canvas = new_edit_canvas (&window, &ev);
+  const HyCanvasLandmark *l;
+
+  /* Nothing selected: the keys are not the canvas's. */
+  g_assert_false (hy_landmark_canvas_test_key (canvas, GDK_KEY_Return, 0));
+  g_assert_false (hy_landmark_canvas_test_key (canvas, GDK_KEY_Left, 0));
+
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Tab, 0));
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, 0);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Tab, 0));
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, 1);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, 2); /* wrapped */
+  g_assert_cmpuint (ev.selections, ==, 4);
+  hy_landmark_canvas_set_selected (canvas, 1);
+
+  /* One image pixel whatever the zoom; ten with Shift. */
+  hy_landmark_canvas_zoom_at (canvas, 3, 0, 0);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Right, 0));
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Down, GDK_SHIFT_MASK));
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Up, 0));
+  l = hy_landmark_canvas_get_landmark (canvas, 1);
+  g_assert_cmpfloat (l->x, ==, 151);
+  g_assert_cmpfloat (l->y, ==, 49);
+  g_assert_cmpuint (ev.moves, ==, 3);
+  g_assert_cmpuint (ev.finished, ==, 3);
+  g_assert_cmpuint (ev.index, ==, 1);
+  g_assert_cmpfloat (ev.x, ==, 151);
+  g_assert_cmpfloat (ev.y, ==, 49);
+
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Return, 0));
+  g_assert_cmpuint (ev.confirms, ==, 1);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_KP_Enter, 0));
+  g_assert_cmpuint (ev.confirms, ==, 2);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Delete, 0));
+  g_assert_cmpuint (ev.absents, ==, 1);
+
+  /* An unplaced landmark cannot be nudged. */
+  hy_landmark_canvas_set_selected (canvas, 2);
+  g_assert_false (hy_landmark_canvas_test_key (canvas, GDK_KEY_Left, 0));
+  g_assert_cmpuint (ev.moves, ==, 3);
+
+  gtk_window_destroy (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -294,6 +583,9 @@ main (int   argc,
   g_test_add_func ("/ui/open-corrupt", test_open_corrupt);
   g_test_add_func ("/ui/open-missing", test_open_missing);
   g_test_add_func ("/ui/window-size", test_window_size);
+  g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
+  g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
+  g_test_add_func ("/ui/canvas/keys", test_canvas_keys);
   status = g_test_run ();
 
   g_object_unref (app);

@@ -15,7 +15,7 @@ struct _HyWindow
   GtkLabel    *title_label;
   GtkLabel    *subtitle_label;
   GtkStack    *stack;
-  HyImageView *image_view;
+  HyLandmarkCanvas *canvas;
   GtkRevealer *error_revealer;
   GtkLabel    *error_label;
 
@@ -75,7 +75,8 @@ show_image (HyWindow *self,
                              image->width, image->height, image->bit_depth);
 
   g_set_object (&self->file, file);
-  hy_image_view_take_image (self->image_view, image);
+  hy_landmark_canvas_take_image (self->canvas, image);
+  gtk_widget_grab_focus (GTK_WIDGET (self->canvas));
   gtk_stack_set_visible_child_name (self->stack, "image");
   gtk_window_set_title (GTK_WINDOW (self), display);
   gtk_label_set_text (self->title_label, display);
@@ -188,12 +189,12 @@ hy_window_get_error (HyWindow *self)
   return gtk_label_get_text (self->error_label);
 }
 
-HyImageView *
-hy_window_get_image_view (HyWindow *self)
+HyLandmarkCanvas *
+hy_window_get_canvas (HyWindow *self)
 {
   g_return_val_if_fail (HY_IS_WINDOW (self), NULL);
 
-  return self->image_view;
+  return self->canvas;
 }
 
 static gboolean
@@ -292,13 +293,13 @@ hy_window_class_init (HyWindowClass *klass)
   object_class->dispose = hy_window_dispose;
   window_class->close_request = hy_window_close_request;
 
-  g_type_ensure (HY_TYPE_IMAGE_VIEW);
+  g_type_ensure (HY_TYPE_LANDMARK_CANVAS);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hyattstudio/HyattStudio/window.ui");
   gtk_widget_class_bind_template_child (widget_class, HyWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, stack);
-  gtk_widget_class_bind_template_child (widget_class, HyWindow, image_view);
+  gtk_widget_class_bind_template_child (widget_class, HyWindow, canvas);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, error_label);
   gtk_widget_class_bind_template_callback (widget_class, on_error_dismissed);

@@ -1,11 +1,11 @@
 /* HyWindow: one X-ray per window. A header bar with Open and the main menu;
- * a placeholder until an image is loaded, then the image view; load errors
+ * a placeholder until an image is loaded, then the landmark canvas; load errors
  * in a banner at the top. Images load in a worker thread. */
 #pragma once
 
 #include <gtk/gtk.h>
 
-#include "image_view.h"
+#include "landmark_canvas.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +30,6 @@ GFile       *hy_window_get_file       (HyWindow       *self);
 /* The message in the error banner, or NULL when it is hidden. */
 const char  *hy_window_get_error      (HyWindow       *self);
 
-HyImageView *hy_window_get_image_view (HyWindow       *self);
+HyLandmarkCanvas *hy_window_get_canvas (HyWindow       *self);
 
 G_END_DECLS
