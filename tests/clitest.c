@@ -65,3 +65,14 @@ char *ct_write_png(const char *name, int w, int h, float checker) {
   hy_image_free(&img);
   return path;
 }
+
+void ct_wait_for_lines(const char *path, int lines, int seconds) {
+  for (int i = 0; i < 10 * seconds; i++) {
+    g_autofree char *text = NULL;
+    int n = 0;
+    if (g_file_get_contents(path, &text, NULL, NULL))
+      for (const char *c = text; *c; c++) n += *c == '\n';
+    if (n >= lines) return;
+    g_usleep(100000);
+  }
+}

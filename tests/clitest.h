@@ -25,6 +25,10 @@ void ct_assert_status(const ct_result *r, int status);
 /* stderr is exactly one line that starts with prefix and contains words. */
 void ct_assert_one_line_error(const ct_result *r, const char *prefix, const char *words);
 
+/* Waits until the file at path has at least `lines` lines (a running
+ * hyatt's log), or seconds have passed; the caller checks what follows. */
+void ct_wait_for_lines(const char *path, int lines, int seconds);
+
 /* A w x h grey gradient (0.2 at the left, 0.7 at the right), plus `checker`
  * on every other 8 x 8 square, as an 8-bit PNG <tu_tmpdir()>/name; returns
  * that path (g_free it). */

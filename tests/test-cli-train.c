@@ -208,16 +208,7 @@ static void test_train_interrupted(void) {
                                     &error, ct_hyatt_bin(), "train", "--data", data_dir(), "--config",
                                     "tiny", "--steps", "1000000", "--threads", "1", "--out", out, NULL);
   g_assert_no_error(error);
-  /* wait for two steps in the log, at most 60 s */
-  for (int i = 0; i < 600; i++) {
-    char *text = NULL;
-    int rows = 0;
-    if (g_file_get_contents(log, &text, NULL, NULL))
-      for (const char *c = text; *c; c++) rows += *c == '\n';
-    g_free(text);
-    if (rows >= 3) break;
-    g_usleep(100000);
-  }
+  ct_wait_for_lines(log, 3, 60); /* the header and two steps */
   g_subprocess_send_signal(p, SIGINT);
   char *sout = NULL, *serr = NULL;
   g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &sout, &serr, &error));

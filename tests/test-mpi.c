@@ -259,16 +259,7 @@ static void check_lost_rank(const char *name, int sig, const char *expect) {
       data_dir(), "--config", "tiny", "--steps", "1000000", "--val-fraction", "0",
       "--rank-timeout", RANK_TIMEOUT, "--out", out, NULL);
   g_assert_no_error(error);
-  /* two steps in rank 0's log, at most 60 s */
-  for (int i = 0; i < 600; i++) {
-    char *text = NULL;
-    int rows = 0;
-    if (g_file_get_contents(log, &text, NULL, NULL))
-      for (const char *c = text; *c; c++) rows += *c == '\n';
-    g_free(text);
-    if (rows >= 3) break;
-    g_usleep(100000);
-  }
+  ct_wait_for_lines(log, 3, 60); /* rank 0's header and two steps */
   int pid = find_rank(tag, 1);
   g_assert_cmpint(pid, >, 0);
   gint64 t0 = g_get_monotonic_time();
