@@ -264,6 +264,31 @@ static void test_eval(void) {
                   "other blob");
   ct_result_clear(&r);
 
+  /* --record: the figures land in a copy's metrics, the weights stay */
+  char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(model, &bytes, &len, NULL));
+  char *copy = g_build_filename(tu_tmpdir(), "recorded.hyatt", NULL);
+  g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+  g_free(bytes);
+  r = ct_run("eval", "--model", copy, "--data", data_dir(), "--split", "test1", "--record",
+             "--threads", "1", NULL);
+  ct_assert_status(&r, 0);
+  char *before = g_strdup(r.out);
+  ct_result_clear(&r);
+  r = ct_run("info", copy, NULL);
+  ct_assert_status(&r, 0);
+  g_assert_nonnull(strstr(r.out, "test1 MRE "));
+  g_assert_nonnull(strstr(r.out, "(2 images, mean of senior, junior)"));
+  ct_result_clear(&r);
+  r = ct_run("eval", "--model", copy, "--data", data_dir(), "--split", "test1", "--threads", "1", NULL);
+  ct_assert_status(&r, 0);
+  /* the tables after the model line (its id changes with the header) */
+  g_assert_cmpstr(strstr(r.out, "| reference"), ==, strstr(before, "| reference"));
+  ct_result_clear(&r);
+  g_free(before);
+  g_free(copy);
+
   /* errors: a split that does not exist, a spacing-less data set, K mismatch */
   r = ct_run("eval", "--model", model, "--data", data_dir(), "--split", "test7", NULL);
   ct_assert_status(&r, 1);
