@@ -318,6 +318,14 @@ hy_status hy_dataset_open(hy_dataset *ds, const char *dir, const hy_dataset_spec
                      ds->split);
         break;
       }
+      /* a split file that disagrees with the CSV's split column would let
+         test images into training */
+      if (tables[a].splits && tables[a].splits[r][0] && strcmp(ds->split, "all") != 0 &&
+          strcmp(tables[a].splits[r], ds->split) != 0) {
+        st = hy_fail(err, HY_E_FORMAT, "%s: id '%s' is in split '%s' but its split column says '%s'",
+                     csv[a], id, ds->split, tables[a].splits[r]);
+        break;
+      }
       memcpy(ds->points[a] + (size_t)i * ds->K, hy_landmark_table_row(&tables[a], r),
              (size_t)ds->K * sizeof(hy_point));
     }

@@ -275,12 +275,19 @@ static void test_dataset_errors(void) {
   three.n_landmark_names = 3;
   snprintf(three.landmark_names[2], sizeof three.landmark_names[2], "extra");
   expect_error(tiny_dir(), &three, "train", HY_E_FORMAT, "senior_px.csv has 2", "names 3");
-  /* splits: unknown, listed twice, empty */
+  /* splits: unknown, listed twice, leaking, empty */
   expect_error(tiny_dir(), &spec, "test9", HY_E_ARG, "no split 'test9'", "test9.txt");
   s = TINY;
   s.extra_train_id = "002";
   dir = make_set("twice", &s);
   expect_error(dir, &spec, "train", HY_E_FORMAT, "train.txt:9: id '002' listed twice", NULL);
+  g_free(dir);
+  /* a split file that lists a test image */
+  s = TINY;
+  s.extra_train_id = "010";
+  dir = make_set("leak", &s);
+  expect_error(dir, &spec, "train", HY_E_FORMAT, "senior_px.csv: id '010' is in split 'train'",
+               "says 'test1'");
   char *empty = g_build_filename(dir, "empty.txt", NULL);
   tu_write_file(empty, "\n# nothing\n", -1);
   expect_error(dir, &spec, "empty", HY_E_FORMAT, "empty.txt: no sample ids", NULL);
