@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -50,5 +52,14 @@ gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
     hy_cli_usage_error(command, "%s", error->message);
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean hy_cli_parse_spacing(const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = g_ascii_strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v) || !(v > 0)) return FALSE;
+  *out = v;
   return TRUE;
 }

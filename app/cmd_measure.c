@@ -308,16 +308,6 @@ static int print_measurements(HyLandmarkSet *set, const input *in, double spacin
   return status;
 }
 
-/* "0.1" in the C locale, > 0. */
-static gboolean parse_spacing(const char *s, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = g_ascii_strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v) || !(v > 0)) return FALSE;
-  *out = v;
-  return TRUE;
-}
-
 int hy_cmd_measure(int argc, char **argv) {
   g_autofree char *landmarks = NULL, *set_opt = NULL, *spacing_opt = NULL;
   const GOptionEntry entries[] = {
@@ -350,7 +340,7 @@ int hy_cmd_measure(int argc, char **argv) {
     return hy_cli_usage_error(CMD, "%s", argc < 2 ? _("no IMAGE_OR_ANNOTATION given")
                                                   : _("more than one IMAGE_OR_ANNOTATION given"));
   double spacing_given = 0;
-  if (spacing_opt && !parse_spacing(spacing_opt, &spacing_given))
+  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing_given))
     return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
                               spacing_opt);
   const char *arg = argv[1];
