@@ -54,3 +54,13 @@ gboolean hy_image_file_load(const char *path, hy_image *out, HyImageMeta *meta, 
   meta->window_width = info.window_width;
   return TRUE;
 }
+
+void hy_image_apply_window(hy_image *img, double center, double width) {
+  g_return_if_fail(img && width > 0);
+  double lo = center - 0.5 * width;
+  size_t n = (size_t)img->width * (size_t)img->height;
+  for (size_t i = 0; i < n; i++) {
+    double v = (img->pixels[i] - lo) / width;
+    img->pixels[i] = (float)CLAMP(v, 0.0, 1.0);
+  }
+}

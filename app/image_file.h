@@ -23,6 +23,11 @@ typedef struct HyImageMeta {
  * line naming the file. */
 gboolean hy_image_file_load(const char *path, hy_image *out, HyImageMeta *meta, GError **error);
 
+/* Maps img's pixels through a window (center, width > 0, on the [0, 1]
+ * scale) for display: center - width/2 -> 0, center + width/2 -> 1,
+ * clamped. */
+void hy_image_apply_window(hy_image *img, double center, double width);
+
 /* Whether path starts like an image we can open (PNG, JPEG or DICOM). */
 gboolean hy_image_file_sniff(const char *path);
 
