@@ -23,6 +23,7 @@ static const command commands[] = {
   {"measure", N_("Compute the measurements of a landmark set on landmarks"), hy_cmd_measure},
   {"model-init", N_("Write an untrained model with seeded random weights"), hy_cmd_model_init},
   {"predict", N_("Predict the landmarks of images"), hy_cmd_predict},
+  {"report", N_("Write a one-page PDF report of an annotation"), hy_cmd_report},
   {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
   {"train", N_("Train a model on a data set"), hy_cmd_train},
 };
