@@ -19,6 +19,8 @@ JsonObject *hy_json_parse_object(HyJsonReader *r, JsonParser *parser, const char
   g_autoptr(GError) local = NULL;
   gboolean ok = TRUE;
   if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {
+    /* json-glib quotes the bad token, line breaks and all: keep one line */
+    g_strdelimit(local->message, "\r\n", ' ');
     fail(r, "/", NULL, local->message, &ok);
     return NULL;
   }
