@@ -55,11 +55,16 @@ gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
   return TRUE;
 }
 
-gboolean hy_cli_parse_spacing(const char *s, double *out) {
+gboolean hy_cli_spacing_option(const char *command, const char *value, double *out) {
+  *out = 0;
+  if (!value) return TRUE;
   char *end = NULL;
   errno = 0;
-  double v = g_ascii_strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v) || !(v > 0)) return FALSE;
+  double v = g_ascii_strtod(value, &end);
+  if (errno || end == value || *end || !isfinite(v) || !(v > 0)) {
+    hy_cli_usage_error(command, _("--spacing '%s' is not a positive number of mm per pixel"), value);
+    return FALSE;
+  }
   *out = v;
   return TRUE;
 }

@@ -26,8 +26,9 @@ int hy_cli_usage_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(
 gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
                       char ***argv);
 
-/* A --spacing value: mm per pixel in the C locale, finite and > 0. */
-gboolean hy_cli_parse_spacing(const char *s, double *out);
+/* A --spacing value (NULL: not given, *out = 0): mm per pixel in the C
+ * locale, finite and > 0; else prints the usage error and returns FALSE. */
+gboolean hy_cli_spacing_option(const char *command, const char *value, double *out);
 
 /* Prints what b has built, indented, and a newline on stdout. */
 void hy_cli_print_json(JsonBuilder *b);

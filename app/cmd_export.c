@@ -55,9 +55,7 @@ int hy_cmd_export(int argc, char **argv) {
   if (!out) return hy_cli_usage_error(CMD, "%s", _("--out PATH is required"));
   if (argc < 2) return hy_cli_usage_error(CMD, "%s", _("no ANNOTATION given"));
   double spacing = 0;
-  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing)) return HY_EXIT_USAGE;
 
   int n = argc - 1;
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)hy_annotation_free);

@@ -136,9 +136,7 @@ int hy_cmd_import(int argc, char **argv) {
     return hy_cli_usage_error(CMD, "%s", _("--from must be slicer, coco, csv or isbi"));
   if (argc < 2) return hy_cli_usage_error(CMD, "%s", _("no FILE given"));
   double spacing = 0;
-  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing)) return HY_EXIT_USAGE;
   g_autoptr(GError) error = NULL;
   g_autoptr(HyLandmarkSet) set = hy_landmark_set_new_from_spec(set_opt ? set_opt : "isbi2015",
                                                                &error);

@@ -334,9 +334,7 @@ int hy_cmd_measure(int argc, char **argv) {
     return hy_cli_usage_error(CMD, "%s", argc < 2 ? _("no IMAGE_OR_ANNOTATION given")
                                                   : _("more than one IMAGE_OR_ANNOTATION given"));
   double spacing_given = 0;
-  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing_given))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing_given)) return HY_EXIT_USAGE;
   const char *arg = argv[1];
 
   g_autoptr(GError) error = NULL;

@@ -370,9 +370,7 @@ int hy_cmd_predict(int argc, char **argv) {
     return hy_cli_usage_error(CMD, _("--max-size must be at least 16 pixels"));
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
   double spacing = 0;
-  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing)) return HY_EXIT_USAGE;
   if (out) {
     int status = prepare_out_dir(out);
     if (status) return status;

@@ -50,9 +50,7 @@ int hy_cmd_report(int argc, char **argv) {
                                                   : _("more than one ANNOTATION given"));
   if (!out) return hy_cli_usage_error(CMD, "%s", _("--out FILE is required"));
   double spacing = 0;
-  if (spacing_opt && !hy_cli_parse_spacing(spacing_opt, &spacing))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing)) return HY_EXIT_USAGE;
   g_autoptr(GError) error = NULL;
   g_autoptr(HyLandmarkSet) set = NULL;
   if (set_opt && !(set = hy_landmark_set_new_from_spec(set_opt, &error)))

@@ -141,9 +141,9 @@ hy_measurement_panel_set_points (HyMeasurementPanel  *self,
       gtk_label_set_label (cell (self, r, COL_NORMAL), normal);
       gtk_label_set_label (GTK_LABEL (class_label), klass);
       if (outside)
-        gtk_widget_add_css_class (class_label, "warning");
+        gtk_widget_add_css_class (class_label, "error");
       else
-        gtk_widget_remove_css_class (class_label, "warning");
+        gtk_widget_remove_css_class (class_label, "error");
     }
 }
 
