@@ -88,6 +88,21 @@ static void test_mono1_12bit(void) {
   hy_image_free(&img);
 }
 
+/* Rescale Slope/Intercept (e.g. CT-like units): the window is in those units */
+static void test_rescale(void) {
+  g_autofree char *path = make("rescale.dcm", "--bits", "16", "--rescale", "2", "-1024",
+                               "--window", "40", "400", NULL);
+  hy_image img = {0};
+  HyImageMeta meta;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hy_image_file_load(path, &img, &meta, &error));
+  check_ramp(&img, 16, FALSE);
+  double lo = -1024, hi = 2.0 * (W * H - 1) - 1024;
+  g_assert_cmpfloat_with_epsilon(meta.window_center, (40 - lo) / (hi - lo), 1e-9);
+  g_assert_cmpfloat_with_epsilon(meta.window_width, 400 / (hi - lo), 1e-9);
+  hy_image_free(&img);
+}
+
 static void test_8bit_no_spacing(void) {
   g_autofree char *path = make("eight.dcm", "--bits", "8", NULL);
   hy_image img = {0};
@@ -166,6 +181,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/dicom/mono2-16bit", test_mono2_16bit);
   g_test_add_func("/dicom/mono1-12bit", test_mono1_12bit);
+  g_test_add_func("/dicom/rescale", test_rescale);
   g_test_add_func("/dicom/8bit-no-spacing", test_8bit_no_spacing);
   g_test_add_func("/dicom/jpeg-lossless", test_jpeg_lossless);
   g_test_add_func("/dicom/refused", test_refused);
