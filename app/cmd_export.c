@@ -79,7 +79,8 @@ int hy_cmd_export(int argc, char **argv) {
     g_autofree char *text = hy_exchange_write(format, as, n, set, spacing, &error);
     if (!text || !write_text(out, text, &error)) return hy_cli_error(CMD, "%s", error->message);
     g_autofree char *disp = g_filename_display_name(out);
-    printf(_("%s: %d images, format %s\n"), disp, n, to);
+    printf(ngettext("%s: %d image, format %s\n", "%s: %d images, format %s\n", (gulong)n), disp, n,
+           to);
     return HY_EXIT_OK;
   }
   if (g_mkdir_with_parents(out, 0777) != 0) {

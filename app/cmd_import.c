@@ -34,9 +34,10 @@ static char *find_image(const char *dir, const char *name) {
 }
 
 /* Fills a's image fields from the image file it names; spacing: --spacing,
- * else the imported file's, else the image's own (DICOM). */
-static gboolean attach_image(HyAnnotation *a, const char *images, double spacing,
-                             char **image_path, GError **error) {
+ * else the imported file's, else the image's own (DICOM), else the
+ * landmark set's default. */
+static gboolean attach_image(HyAnnotation *a, HyLandmarkSet *set, const char *images,
+                             double spacing, char **image_path, GError **error) {
   g_autofree char *path = find_image(images, a->image_file);
   if (!path) {
     g_autofree char *disp = g_filename_display_name(images);
@@ -69,6 +70,14 @@ static gboolean attach_image(HyAnnotation *a, const char *images, double spacing
   } else if (!(a->spacing_mm > 0) && meta.spacing_mm > 0) {
     a->spacing_mm = meta.spacing_mm;
     a->spacing_source = meta.spacing_source;
+  } else if (!(a->spacing_mm > 0)) {
+    g_autofree hy_point *pts = g_new(hy_point, (gsize)a->n_points);
+    for (int k = 0; k < a->n_points; k++) pts[k] = (hy_point){a->points[k].x, a->points[k].y};
+    const char *why = NULL;
+    if (hy_landmark_set_default_spacing(set, pts, a->n_points, &a->spacing_mm, &why))
+      a->spacing_source = HY_SPACING_DATASET;
+    else
+      a->spacing_mm = 0;
   }
   *image_path = g_steal_pointer(&path);
   return TRUE;
@@ -88,7 +97,7 @@ static int import_file(HyExchangeFormat format, const char *file, HyLandmarkSet 
   for (guint i = 0; i < all->len; i++) {
     HyAnnotation *a = all->pdata[i];
     g_autofree char *image_path = NULL;
-    if (!attach_image(a, images, spacing, &image_path, &error))
+    if (!attach_image(a, set, images, spacing, &image_path, &error))
       return hy_cli_error(CMD, "%s: %s", disp, error->message);
     g_autofree char *dir = out ? g_strdup(out) : g_path_get_dirname(image_path);
     g_autofree char *name = g_strconcat(a->image_file, HY_ANNOTATION_SUFFIX, NULL);
@@ -100,8 +109,12 @@ static int import_file(HyExchangeFormat format, const char *file, HyLandmarkSet 
       return hy_cli_error(CMD, "%s: %s", tdisp, error ? error->message : g_strerror(errno));
     int placed = 0;
     for (int k = 0; k < a->n_points; k++) placed += a->points[k].state != HY_LANDMARK_ABSENT;
-    printf(_("%s: %d of %d landmarks, spacing %s\n"), tdisp, placed, a->n_points,
-           hy_spacing_source_describe(a->spacing_mm > 0 ? a->spacing_source : HY_SPACING_UNKNOWN));
+    if (a->spacing_mm > 0)
+      printf(_("%s: %d of %d landmarks, spacing %g mm %s\n"), tdisp, placed, a->n_points,
+             a->spacing_mm, hy_spacing_source_describe(a->spacing_source));
+    else
+      printf(_("%s: %d of %d landmarks, no pixel spacing (give one with --spacing)\n"), tdisp,
+             placed, a->n_points);
   }
   return HY_EXIT_OK;
 }

@@ -281,7 +281,7 @@ static void test_cli(void) {
     r = ct_run("import", "--from", formats[i], "--set", set, "--images", tu_tmpdir(), "--out", dir,
                out, NULL);
     ct_assert_status(&r, 0);
-    g_assert_nonnull(strstr(r.out, "2 of 3 landmarks, spacing from the DICOM header"));
+    g_assert_nonnull(strstr(r.out, "2 of 3 landmarks, spacing 0.125 mm from the DICOM header"));
     ct_result_clear(&r);
     g_autofree char *back_path = g_build_filename(dir, "g.png.hyatt.json", NULL);
     g_autoptr(HyLandmarkSet) tri = tri_set();
