@@ -269,7 +269,8 @@ static void test_cli(void) {
   g_autoptr(HyAnnotation) a = sample("g.png");
   g_autofree char *ann = g_build_filename(tu_tmpdir(), "g.png.hyatt.json", NULL);
   g_autoptr(GError) error = NULL;
-  g_setenv("HYATT_LANDMARKS_DIR", g_path_get_dirname(set), TRUE);
+  g_autofree char *set_dir = g_path_get_dirname(set);
+  g_setenv("HYATT_LANDMARKS_DIR", set_dir, TRUE);
   g_assert_true(hy_annotation_save(a, ann, &error));
   const char *formats[] = {"slicer", "coco", "csv"};
   for (guint i = 0; i < G_N_ELEMENTS(formats); i++) {
