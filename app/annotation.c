@@ -212,6 +212,12 @@ static gboolean read_root(reader *r, JsonNode *root, HyLandmarkSet *set, HyAnnot
     return FALSE;
   if (!isnan(spacing) && spacing <= 0) return fail(r, "image.spacing_mm", _("not positive"));
   a->spacing_mm = isnan(spacing) ? 0 : spacing;
+  g_autofree char *source = NULL;
+  if (!get_string(r, io, "image.", "spacing_source", TRUE, &source)) return FALSE;
+  if (source && !hy_spacing_source_from_string(source, &a->spacing_source)) {
+    g_autofree char *what = g_strdup_printf(_("unknown source '%s'"), source);
+    return fail(r, "image.spacing_source", what);
+  }
   if (!get_string(r, o, "", "landmark_set", FALSE, &a->landmark_set) ||
       !get_string(r, o, "", "model", TRUE, &a->model) ||
       !get_string(r, o, "", "created", TRUE, &a->created) ||
@@ -296,6 +302,7 @@ char *hy_annotation_to_data(const HyAnnotation *a) {
   json_builder_add_int_value(b, a->height);
   add_string(b, "sha256", a->sha256);
   add_number(b, "spacing_mm", a->spacing_mm > 0 ? a->spacing_mm : NAN);
+  add_string(b, "spacing_source", hy_spacing_source_to_string(a->spacing_source));
   json_builder_end_object(b);
   add_string(b, "landmark_set", a->landmark_set);
   add_string(b, "model", a->model);

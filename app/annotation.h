@@ -2,7 +2,8 @@
  * (DESIGN §4.2), as a plain struct:
  *
  *   {"format": "hyatt-annotation", "version": 1,
- *    "image": {"file", "width", "height", "sha256", "spacing_mm" (or null)},
+ *    "image": {"file", "width", "height", "sha256", "spacing_mm" (or null),
+ *              "spacing_source" (spacing.h; optional, "unknown" when missing)},
  *    "landmark_set", "model" (or null), "created", "modified",
  *    "landmarks": [{"index" (1-based, in order), "name", "x", "y" (null when
  *                   not placed), "state", "predicted_x", "predicted_y",
@@ -18,6 +19,7 @@
 #include <glib.h>
 
 #include "landmark_set.h"
+#include "spacing.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +61,7 @@ typedef struct HyAnnotation {
   int width, height;     /* of the image, pixels */
   char *sha256;          /* owned: of the image file's bytes, or NULL */
   double spacing_mm;     /* mm per pixel, 0 when unknown */
+  HySpacingSource spacing_source; /* where spacing_mm came from */
   char *landmark_set;    /* owned: the set's name */
   char *model;           /* owned: the model of the last prediction, or NULL */
   char *created;         /* owned: ISO 8601 UTC, or NULL before the first save */

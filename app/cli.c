@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -50,5 +52,19 @@ gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
     hy_cli_usage_error(command, "%s", error->message);
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean hy_cli_spacing_option(const char *command, const char *value, double *out) {
+  *out = 0;
+  if (!value) return TRUE;
+  char *end = NULL;
+  errno = 0;
+  double v = g_ascii_strtod(value, &end);
+  if (errno || end == value || *end || !isfinite(v) || !(v > 0)) {
+    hy_cli_usage_error(command, _("--spacing '%s' is not a positive number of mm per pixel"), value);
+    return FALSE;
+  }
+  *out = v;
   return TRUE;
 }

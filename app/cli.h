@@ -26,16 +26,23 @@ int hy_cli_usage_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(
 gboolean hy_cli_parse(GOptionContext *ctx, const char *command, int *argc,
                       char ***argv);
 
+/* A --spacing value (NULL: not given, *out = 0): mm per pixel in the C
+ * locale, finite and > 0; else prints the usage error and returns FALSE. */
+gboolean hy_cli_spacing_option(const char *command, const char *value, double *out);
+
 /* Prints what b has built, indented, and a newline on stdout. */
 void hy_cli_print_json(JsonBuilder *b);
 
 /* Subcommands: argv[0] is the command name; return the exit status. */
 int hy_cmd_bench(int argc, char **argv);
 int hy_cmd_eval(int argc, char **argv);
+int hy_cmd_export(int argc, char **argv);
+int hy_cmd_import(int argc, char **argv);
 int hy_cmd_info(int argc, char **argv);
 int hy_cmd_measure(int argc, char **argv);
 int hy_cmd_model_init(int argc, char **argv);
 int hy_cmd_predict(int argc, char **argv);
+int hy_cmd_report(int argc, char **argv);
 int hy_cmd_show(int argc, char **argv);
 int hy_cmd_train(int argc, char **argv);
 

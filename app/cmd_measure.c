@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "config.h"
 #include "datasetinfo.h"
+#include "image_file.h"
 #include "landmark_set.h"
 #include "landmark_source.h"
 #include "landmarks.h"
@@ -45,6 +46,7 @@ typedef struct input {
   char *set_name;     /* owned: the set the annotation names, or NULL */
   gboolean is_text;   /* ISBI text: the count is not in the file */
   double spacing;     /* the annotation's, 0 = none */
+  HySpacingSource spacing_source; /* where the annotation's came from */
   hy_point *points;   /* owned, [n]; absent landmarks are NaN */
   int n;
 } input;
@@ -55,19 +57,6 @@ static void input_clear(input *in) {
   g_free(in->set_name);
   g_free(in->points);
   memset(in, 0, sizeof *in);
-}
-
-static gboolean starts_with_bytes(const char *path, const char *magic, size_t n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return FALSE;
-  char buf[8] = {0};
-  size_t got = fread(buf, 1, n, f);
-  fclose(f);
-  return got == n && memcmp(buf, magic, n) == 0;
-}
-
-static gboolean is_image(const char *path) {
-  return starts_with_bytes(path, "\x89PNG", 4) || starts_with_bytes(path, "\xFF\xD8\xFF", 3);
 }
 
 /* Points from a CSV row (ROW, else the row named after image, else the only
@@ -154,8 +143,11 @@ static int load_annotation(input *in, const char *file) {
   JsonNode *image = json_object_get_member(o, "image");
   if (image && JSON_NODE_HOLDS_OBJECT(image)) {
     double s;
-    if (json_number_or_null(json_node_get_object(image), "spacing_mm", &s) && s > 0)
-      in->spacing = s;
+    JsonObject *io = json_node_get_object(image);
+    if (json_number_or_null(io, "spacing_mm", &s) && s > 0) in->spacing = s;
+    const char *src = json_object_get_string_member_with_default(io, "spacing_source", NULL);
+    if (!src || !hy_spacing_source_from_string(src, &in->spacing_source))
+      in->spacing_source = HY_SPACING_UNKNOWN;
   }
   JsonNode *lms = json_object_get_member(o, "landmarks");
   if (!lms || !JSON_NODE_HOLDS_ARRAY(lms))
@@ -217,7 +209,9 @@ static double choose_spacing(const input *in, HyLandmarkSet *set, double option,
     return option;
   }
   if (in->spacing > 0) {
-    *from = g_strdup_printf(_("from the annotation %s"), in->label);
+    /* TRANSLATORS: e.g. "from the annotation 001.bmp.hyatt.json (from the DICOM header)" */
+    *from = g_strdup_printf(_("from the annotation %s (%s)"), in->label,
+                            hy_spacing_source_describe(in->spacing_source));
     return in->spacing;
   }
   hy_dataset_spec spec;
@@ -308,16 +302,6 @@ static int print_measurements(HyLandmarkSet *set, const input *in, double spacin
   return status;
 }
 
-/* "0.1" in the C locale, > 0. */
-static gboolean parse_spacing(const char *s, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = g_ascii_strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v) || !(v > 0)) return FALSE;
-  *out = v;
-  return TRUE;
-}
-
 int hy_cmd_measure(int argc, char **argv) {
   g_autofree char *landmarks = NULL, *set_opt = NULL, *spacing_opt = NULL;
   const GOptionEntry entries[] = {
@@ -350,9 +334,7 @@ int hy_cmd_measure(int argc, char **argv) {
     return hy_cli_usage_error(CMD, "%s", argc < 2 ? _("no IMAGE_OR_ANNOTATION given")
                                                   : _("more than one IMAGE_OR_ANNOTATION given"));
   double spacing_given = 0;
-  if (spacing_opt && !parse_spacing(spacing_opt, &spacing_given))
-    return hy_cli_usage_error(CMD, _("--spacing '%s' is not a positive number of mm per pixel"),
-                              spacing_opt);
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing_given)) return HY_EXIT_USAGE;
   const char *arg = argv[1];
 
   g_autoptr(GError) error = NULL;
@@ -372,7 +354,7 @@ int hy_cmd_measure(int argc, char **argv) {
     status = load_spec(&in, landmarks, arg, &set);
   } else if (g_str_has_suffix(lower, ".json")) {
     status = load_annotation(&in, arg);
-  } else if (is_image(arg)) {
+  } else if (hy_image_file_sniff(arg)) {
     if (!g_file_test(beside, G_FILE_TEST_IS_REGULAR)) {
       g_autofree char *disp = g_filename_display_basename(beside);
       return hy_cli_usage_error(CMD, _("no --landmarks given and no annotation %s beside the "

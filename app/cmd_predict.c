@@ -7,7 +7,8 @@
  * The annotation (json-glib, written atomically):
  *   {"format": "hyatt-annotation", "version": 1,
  *    "image": {"file": base name, "width", "height", "sha256": of the file's
- *              bytes, "spacing_mm": the model's, null if it has none},
+ *              bytes, "spacing_mm": --spacing, else the DICOM header's, else
+ *              the model's, null if none; "spacing_source": which (spacing.h)},
  *    "landmark_set", "model": hy_model_id of the model file,
  *    "created", "modified": ISO 8601 UTC,
  *    "landmarks": [{"index": 1-based as in the overlays and the CSV columns
@@ -37,6 +38,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "image.h"
+#include "image_file.h"
 #include "model.h"
 #include "overlay.h"
 #include "predict.h"
@@ -51,6 +53,7 @@ typedef struct job {
   const char *out_dir;     /* borrowed; NULL: beside each image */
   gboolean overlay;
   int max_size;
+  double spacing;          /* --spacing, 0 when not given */
 } job;
 
 /* What an existing annotation says that must survive a new prediction. */
@@ -162,8 +165,20 @@ static char *now_iso8601(void) {
   return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+/* The spacing of an image and its source: --spacing, the DICOM header's,
+ * the model's. */
+static double image_spacing(const job *j, const HyImageMeta *meta, HySpacingSource *source) {
+  *source = j->spacing > 0 ? HY_SPACING_USER
+            : meta->spacing_mm > 0 ? meta->spacing_source
+            : j->info->spacing_mm > 0 ? HY_SPACING_MODEL : HY_SPACING_UNKNOWN;
+  return j->spacing > 0 ? j->spacing
+         : meta->spacing_mm > 0 ? meta->spacing_mm : j->info->spacing_mm;
+}
+
 static char *annotation_json(const job *j, const char *image_path, const char *sha256,
-                             const hy_prediction *p, const kept *keep) {
+                             const hy_prediction *p, const kept *keep, const HyImageMeta *meta) {
+  HySpacingSource source;
+  double spacing = image_spacing(j, meta, &source);
   g_autoptr(JsonBuilder) b = json_builder_new();
   g_autofree char *base = g_path_get_basename(image_path);
   g_autofree char *base_utf8 = g_filename_display_name(base);
@@ -184,10 +199,12 @@ static char *annotation_json(const job *j, const char *image_path, const char *s
   json_builder_set_member_name(b, "sha256");
   json_builder_add_string_value(b, sha256);
   json_builder_set_member_name(b, "spacing_mm");
-  if (j->info->spacing_mm > 0)
-    json_builder_add_double_value(b, j->info->spacing_mm);
+  if (spacing > 0)
+    json_builder_add_double_value(b, spacing);
   else
     json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "spacing_source");
+  json_builder_add_string_value(b, hy_spacing_source_to_string(source));
   json_builder_end_object(b);
   json_builder_set_member_name(b, "landmark_set");
   json_builder_add_string_value(b, j->info->landmark_set);
@@ -259,10 +276,8 @@ static gboolean write_overlay(const job *j, const hy_image *img, const hy_predic
 static gboolean predict_one(const job *j, const char *path, char **summary, GError **error) {
   hy_error err = {0};
   hy_image img = {0};
-  if (hy_image_load(&img, path, &err) != HY_OK) {
-    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
-    return FALSE;
-  }
+  HyImageMeta meta;
+  if (!hy_image_file_load(path, &img, &meta, error)) return FALSE;
   gboolean ok = FALSE;
   kept keep = {0};
   g_autofree char *sha256 = sha256_of_file(path, error);
@@ -272,7 +287,7 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
   g_autofree char *png_name = g_strconcat(base, ".overlay.png", NULL);
   g_autofree char *json_path = g_build_filename(dir, json_name, NULL);
   g_autofree char *png_path = g_build_filename(dir, png_name, NULL);
-  g_autofree char *text = NULL, *json_disp = NULL;
+  g_autofree char *text = NULL, *json_disp = NULL, *spacing_text = NULL;
   hy_prediction *p = g_new(hy_prediction, 1);
   if (!sha256) goto done;
   if (hy_predictor_run(j->predictor, &img, p, &err) != HY_OK) {
@@ -280,7 +295,7 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
     goto done;
   }
   if (!read_existing(json_path, sha256, p->K, &keep, error)) goto done;
-  text = annotation_json(j, path, sha256, p, &keep);
+  text = annotation_json(j, path, sha256, p, &keep, &meta);
   if (hy_write_file_atomic(json_path, text, strlen(text), &err) != HY_OK) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
     goto done;
@@ -289,12 +304,17 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
   double mean = 0;
   for (int k = 0; k < p->K; k++) mean += p->confidence[k] / p->K;
   json_disp = g_filename_display_name(json_path);
+  HySpacingSource source;
+  double spacing = image_spacing(j, &meta, &source);
+  spacing_text =
+      spacing > 0 ? g_strdup_printf(_("spacing %g mm %s"), spacing, hy_spacing_source_describe(source))
+                  : g_strdup(_("no spacing known"));
   *summary = keep.n
                  ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean confidence "
-                                     "%.2f"),
-                                   json_disp, p->K, keep.n, mean)
-                 : g_strdup_printf(_("%s: %d landmarks, mean confidence %.2f"), json_disp, p->K,
-                                   mean);
+                                     "%.2f, %s"),
+                                   json_disp, p->K, keep.n, mean, spacing_text)
+                 : g_strdup_printf(_("%s: %d landmarks, mean confidence %.2f, %s"), json_disp,
+                                   p->K, mean, spacing_text);
   ok = TRUE;
 done:
   g_free(p);
@@ -316,7 +336,7 @@ static int prepare_out_dir(const char *out) {
 }
 
 int hy_cmd_predict(int argc, char **argv) {
-  g_autofree char *model = NULL, *out = NULL;
+  g_autofree char *model = NULL, *out = NULL, *spacing_opt = NULL;
   gboolean overlay = FALSE;
   int max_size = 0, threads = (int)MIN(g_get_num_processors(), 64);
   const GOptionEntry entries[] = {
@@ -330,11 +350,13 @@ int hy_cmd_predict(int argc, char **argv) {
      N_("Longer side of the overlay at most (default: the image's size)"), N_("PX")},
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
      N_("Threads (default: the number of processors)"), N_("N")},
+    {"spacing", 0, 0, G_OPTION_ARG_STRING, &spacing_opt,
+     N_("Pixel spacing in mm per pixel, over the DICOM header's and the model's"), N_("MM")},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new(_("IMAGE…"));
   g_option_context_set_summary(
-      ctx, _("Predicts the landmarks of each image (PNG or JPEG) and writes IMAGE.hyatt.json:\n"
+      ctx, _("Predicts the landmarks of each image (PNG, JPEG or DICOM) and writes IMAGE.hyatt.json:\n"
              "per landmark its position in image pixels, its state and a confidence in [0, 1].\n"
              "Landmarks corrected in an existing IMAGE.hyatt.json are kept."));
   g_option_context_set_description(
@@ -347,12 +369,14 @@ int hy_cmd_predict(int argc, char **argv) {
   if (max_size < 0 || (max_size > 0 && max_size < 16))
     return hy_cli_usage_error(CMD, _("--max-size must be at least 16 pixels"));
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
+  double spacing = 0;
+  if (!hy_cli_spacing_option(CMD, spacing_opt, &spacing)) return HY_EXIT_USAGE;
   if (out) {
     int status = prepare_out_dir(out);
     if (status) return status;
   }
 
-  job j = {.out_dir = out, .overlay = overlay, .max_size = max_size};
+  job j = {.out_dir = out, .overlay = overlay, .max_size = max_size, .spacing = spacing};
   j.info = g_new0(hy_model_info, 1);
   hy_net *net = NULL;
   hy_error err = {0};

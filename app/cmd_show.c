@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "image.h"
+#include "image_file.h"
 #include "landmark_source.h"
 #include "landmarks.h"
 #include "overlay.h"
@@ -155,8 +156,12 @@ int hy_cmd_show(int argc, char **argv) {
     layers[i] = (HyOverlayLayer){src[i].label, src[i].points, src[i].n};
   }
   if (!status) {
-    hy_error err = {0};
-    if (hy_image_load(&img, image_path, &err) != HY_OK) status = hy_cli_error(CMD, "%s", err.msg);
+    g_autoptr(GError) error = NULL;
+    HyImageMeta meta;
+    if (!hy_image_file_load(image_path, &img, &meta, &error))
+      status = hy_cli_error(CMD, "%s", error->message);
+    else if (meta.window_width > 0)
+      hy_image_apply_window(&img, meta.window_center, meta.window_width);
   }
   if (!status) {
     for (int i = 0; i < n_sources; i++) warn_outside(&src[i], &img);

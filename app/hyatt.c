@@ -17,10 +17,13 @@ typedef struct command {
 static const command commands[] = {
   {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
   {"eval", N_("Measure a model's landmark errors on a data set split"), hy_cmd_eval},
+  {"export", N_("Write annotations as Slicer markups, COCO keypoints, CSV or ISBI text"), hy_cmd_export},
+  {"import", N_("Read Slicer markups, COCO keypoints, CSV or ISBI text into annotations"), hy_cmd_import},
   {"info", N_("Check a model file and describe it"), hy_cmd_info},
   {"measure", N_("Compute the measurements of a landmark set on landmarks"), hy_cmd_measure},
   {"model-init", N_("Write an untrained model with seeded random weights"), hy_cmd_model_init},
   {"predict", N_("Predict the landmarks of images"), hy_cmd_predict},
+  {"report", N_("Write a one-page PDF report of an annotation"), hy_cmd_report},
   {"show", N_("Draw landmarks over an image and write a PNG"), hy_cmd_show},
   {"train", N_("Train a model on a data set"), hy_cmd_train},
 };

@@ -1,0 +1,31 @@
+#include "spacing.h"
+
+#include <glib/gi18n.h>
+
+static const char *const names[] = {"unknown", "dicom", "dataset", "model", "user", "file"};
+
+const char *hy_spacing_source_to_string(HySpacingSource source) {
+  g_return_val_if_fail(source <= HY_SPACING_FILE, NULL);
+  return names[source];
+}
+
+gboolean hy_spacing_source_from_string(const char *s, HySpacingSource *source) {
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+    if (!g_strcmp0(s, names[i])) {
+      *source = (HySpacingSource)i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+const char *hy_spacing_source_describe(HySpacingSource source) {
+  switch (source) {
+  case HY_SPACING_DICOM: return _("from the DICOM header");
+  case HY_SPACING_DATASET: return _("from the data set");
+  case HY_SPACING_MODEL: return _("from the model's training data");
+  case HY_SPACING_USER: return _("entered by the user");
+  case HY_SPACING_FILE: return _("from the imported file");
+  case HY_SPACING_UNKNOWN: break;
+  }
+  return _("of unknown origin");
+}

@@ -1,0 +1,27 @@
+/* Where a pixel spacing (mm per pixel) came from. Every figure in mm that
+ * Hyatt Studio shows or writes carries one of these, so that a reader can
+ * tell a DICOM header's spacing from a data set's convention or a guess.
+ * The names are stored in annotations ("image.spacing_source") and exports. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  HY_SPACING_UNKNOWN = 0, /* no spacing, or one of unrecorded origin */
+  HY_SPACING_DICOM,       /* the image's DICOM Pixel Spacing / Imager Pixel Spacing */
+  HY_SPACING_DATASET,     /* a data set descriptor or a landmark set's default */
+  HY_SPACING_MODEL,       /* the spacing the model was trained at */
+  HY_SPACING_USER,        /* entered by the user (--spacing, the side panel) */
+  HY_SPACING_FILE,        /* an imported file (Slicer mm, COCO/CSV extra fields) */
+} HySpacingSource;
+
+/* "unknown", "dicom", "dataset", "model", "user", "file". */
+const char *hy_spacing_source_to_string(HySpacingSource source);
+/* FALSE for anything else. */
+gboolean hy_spacing_source_from_string(const char *s, HySpacingSource *source);
+/* A short translated phrase for people, e.g. "from the DICOM header". */
+const char *hy_spacing_source_describe(HySpacingSource source);
+
+G_END_DECLS
