@@ -32,6 +32,7 @@ void hy_cli_print_json(JsonBuilder *b);
 /* Subcommands: argv[0] is the command name; return the exit status. */
 int hy_cmd_bench(int argc, char **argv);
 int hy_cmd_eval(int argc, char **argv);
+int hy_cmd_finetune(int argc, char **argv);
 int hy_cmd_info(int argc, char **argv);
 int hy_cmd_measure(int argc, char **argv);
 int hy_cmd_model_init(int argc, char **argv);

@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
   {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
   {"eval", N_("Measure a model's landmark errors on a data set split"), hy_cmd_eval},
+  {"finetune", N_("Fine-tune a model on corrected annotations, keeping it only if not worse"), hy_cmd_finetune},
   {"info", N_("Check a model file and describe it"), hy_cmd_info},
   {"measure", N_("Compute the measurements of a landmark set on landmarks"), hy_cmd_measure},
   {"model-init", N_("Write an untrained model with seeded random weights"), hy_cmd_model_init},
