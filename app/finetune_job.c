@@ -121,16 +121,6 @@ static gboolean mre_of(const char *path, const hy_ft_sample *s, int n, int threa
   return st == HY_OK || fail_core(error, &err);
 }
 
-/* Sample order for the hold-out: by a hash of the file's base name, so the
- * same images stay held out as more are corrected. */
-static int by_name_hash(gconstpointer a, gconstpointer b, gpointer user) {
-  const samples *s = user;
-  g_autofree char *x = g_path_get_basename(g_ptr_array_index(s->paths, *(const guint *)a));
-  g_autofree char *y = g_path_get_basename(g_ptr_array_index(s->paths, *(const guint *)b));
-  guint hx = g_str_hash(x), hy = g_str_hash(y);
-  return hx < hy ? -1 : hx > hy ? 1 : strcmp(x, y);
-}
-
 typedef struct progress_relay {
   HyFinetuneProgressFunc fn;
   gpointer user;
@@ -186,8 +176,26 @@ static gboolean tune(const char *model, const hy_model_info *info, const hy_ft_s
   return st == HY_OK || fail_core(error, &err);
 }
 
+static int by_name_hash(gconstpointer a, gconstpointer b) {
+  g_autofree char *x = g_path_get_basename(*(char *const *)a);
+  g_autofree char *y = g_path_get_basename(*(char *const *)b);
+  guint hx = g_str_hash(x), hy = g_str_hash(y);
+  return hx < hy ? -1 : hx > hy ? 1 : strcmp(x, y);
+}
+
+char **hy_finetune_held_out(const char *const *annotations) {
+  g_return_val_if_fail(annotations, NULL);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+  for (const char *const *a = annotations; *a; a++) g_ptr_array_add(sorted, (gpointer)*a);
+  g_ptr_array_sort(sorted, by_name_hash);
+  int n_hold = hy_finetune_held_out_count((int)sorted->len);
+  g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
+  for (int i = 0; i < n_hold; i++) g_strv_builder_add(sb, g_ptr_array_index(sorted, i));
+  return g_strv_builder_end(sb);
+}
+
 HyFinetuneReport *hy_finetune_round(const char *model, const char *const *annotations,
-                                    const char *const *replay, const char *out,
+                                    const char *const *seen, const char *out,
                                     const HyFinetuneSettings *settings, GCancellable *cancellable,
                                     HyFinetuneProgressFunc progress, gpointer user_data,
                                     GError **error) {
@@ -201,49 +209,42 @@ HyFinetuneReport *hy_finetune_round(const char *model, const char *const *annota
     return NULL;
   }
   int K = cfg.landmarks, threads = settings && settings->threads > 0 ? settings->threads : 1;
-  samples all, old;
-  samples_init(&all);
+  g_auto(GStrv) held_files = hy_finetune_held_out(annotations);
+  samples held, fresh, old;
+  samples_init(&held);
+  samples_init(&fresh);
   samples_init(&old);
   g_autoptr(HyFinetuneReport) report = g_new0(HyFinetuneReport, 1);
   gboolean ok = TRUE;
-  for (const char *const *a = annotations; ok && *a; a++)
-    ok = samples_add(&all, *a, K, info.spacing_mm, error);
-  for (const char *const *a = replay; ok && a && *a; a++)
-    ok = samples_add(&old, *a, K, info.spacing_mm, error);
-  samples_seal(&all, K);
-  samples_seal(&old, K);
-  int n = (int)all.samples->len, n_hold = hy_finetune_held_out_count(n);
-  report->samples = n;
-  report->held_out = n_hold;
-  report->tuned = n - n_hold;
-  report->replayed = (int)old.samples->len;
-  if (ok && n_hold < 1) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                _("%d corrected images: at least 2 are needed (one is held out to check the "
-                  "new model)"), n);
-    ok = FALSE;
+  for (const char *const *a = annotations; ok && *a; a++) {
+    samples *to = g_strv_contains((const char *const *)held_files, *a) ? &held
+                  : seen && g_strv_contains(seen, *a) ? &old : &fresh;
+    ok = samples_add(to, *a, K, info.spacing_mm, error);
   }
-  g_autoptr(GArray) held = g_array_new(FALSE, FALSE, sizeof(hy_ft_sample));
-  g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(hy_ft_sample));
-  if (ok) {
-    g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(guint));
-    for (guint i = 0; i < (guint)n; i++) g_array_append_val(order, i);
-    g_array_sort_with_data(order, by_name_hash, &all);
-    for (int j = 0; j < n; j++) {
-      const hy_ft_sample *s = &g_array_index(all.samples, hy_ft_sample,
-                                             g_array_index(order, guint, j));
-      g_array_append_val(j < n_hold ? held : fresh, *s);
-    }
+  samples_seal(&held, K);
+  samples_seal(&fresh, K);
+  samples_seal(&old, K);
+  int n_hold = (int)held.samples->len, n_fresh = (int)fresh.samples->len;
+  report->held_out = n_hold;
+  report->tuned = n_fresh;
+  report->replayed = (int)old.samples->len;
+  report->samples = n_hold + n_fresh + report->replayed;
+  if (ok && (n_hold < 1 || n_fresh < 1)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                n_fresh < 1 ? _("no newly corrected images to learn from")
+                            : _("%d corrected images: at least 2 are needed (some are held out "
+                                "to check the new model)"), report->samples);
+    ok = FALSE;
   }
   progress_relay relay = {progress, user_data};
   /* written beside out and renamed only when kept: a discarded or failed
    * round leaves out as it was */
   g_autofree char *tmp = g_strconcat(out, ".new", NULL);
-  ok = ok && tune(model, &info, (hy_ft_sample *)(void *)fresh->data, (int)fresh->len,
-                  (hy_ft_sample *)(void *)old.samples->data, (int)old.samples->len, tmp,
-                  settings, cancellable, &relay, report, error);
+  ok = ok && tune(model, &info, (hy_ft_sample *)(void *)fresh.samples->data, n_fresh,
+                  (hy_ft_sample *)(void *)old.samples->data, report->replayed, tmp, settings,
+                  cancellable, &relay, report, error);
   int count = 0;
-  const hy_ft_sample *h = (const hy_ft_sample *)(void *)held->data;
+  const hy_ft_sample *h = (const hy_ft_sample *)(void *)held.samples->data;
   ok = ok && mre_of(model, h, n_hold, threads, &report->before_mm, &count, error) &&
        mre_of(tmp, h, n_hold, threads, &report->after_mm, &report->landmarks, error);
   if (ok && g_cancellable_set_error_if_cancelled(cancellable, error)) ok = FALSE;
@@ -260,15 +261,11 @@ HyFinetuneReport *hy_finetune_round(const char *model, const char *const *annota
   }
   if (!ok || !report->kept) g_remove(tmp);
   if (ok) {
-    g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
-    for (guint j = 0; j < fresh->len; j++)
-      for (guint i = 0; i < all.samples->len; i++)
-        if (g_array_index(all.samples, hy_ft_sample, i).image ==
-            g_array_index(fresh, hy_ft_sample, j).image)
-          g_strv_builder_add(sb, g_ptr_array_index(all.paths, i));
-    report->tuned_files = g_strv_builder_end(sb);
+    g_ptr_array_add(fresh.paths, NULL);
+    report->tuned_files = g_strdupv((char **)fresh.paths->pdata);
   }
-  samples_clear(&all);
+  samples_clear(&held);
+  samples_clear(&fresh);
   samples_clear(&old);
   return ok ? g_steal_pointer(&report) : NULL;
 }
@@ -280,15 +277,11 @@ HyFinetuneReport *hy_finetune_job_run(HyModelStore *store, const char *const *an
   g_return_val_if_fail(HY_IS_MODEL_STORE(store) && annotations, NULL);
   g_autoptr(HyModelRecord) current = hy_model_store_current(store, error);
   if (!current) return NULL;
+  /* what the current model's rounds were tuned on is replayed, the rest is new */
   g_auto(GStrv) seen = hy_model_store_lineage_samples(store, current->id, error);
   if (!seen) return NULL;
-  /* what the current model's rounds were tuned on is replayed, the rest is new */
-  g_autoptr(GStrvBuilder) fresh = g_strv_builder_new();
-  for (const char *const *a = annotations; *a; a++)
-    if (!g_strv_contains((const char *const *)seen, *a)) g_strv_builder_add(fresh, *a);
-  g_auto(GStrv) fresh_v = g_strv_builder_end(fresh);
   g_autofree char *incoming = hy_model_store_incoming_path(store);
-  g_autoptr(HyFinetuneReport) r = hy_finetune_round(current->path, (const char *const *)fresh_v,
+  g_autoptr(HyFinetuneReport) r = hy_finetune_round(current->path, annotations,
                                                     (const char *const *)seen, incoming,
                                                     settings, cancellable, progress, user_data,
                                                     error);

@@ -2,7 +2,8 @@
  * guard: the annotations' confirmed landmarks (state moved or confirmed:
  * placed by the user; predicted and absent ones are masked out) become
  * samples; a stable part is held out (the ~20 % whose file names hash
- * lowest, at least one), the rest tunes a copy of the model
+ * lowest, at least one: the same images stay held out as more are
+ * corrected, and never train), the rest tunes a copy of the model
  * (core/finetune.h), and both models are evaluated on the held-out samples.
  * The new model is kept only if its held-out MRE is not worse; otherwise
  * the report says why and nothing is written.
@@ -47,15 +48,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HyFinetuneReport, hy_finetune_report_free)
 /* Progress of the steps, called in the caller's context. */
 typedef void (*HyFinetuneProgressFunc)(int step, int steps, double eta_seconds, gpointer user_data);
 
-/* How many of n samples are held out. */
+/* How many of n annotations are held out. */
 int hy_finetune_held_out_count(int n);
 
-/* Tunes model on annotations (fresh) and replay (earlier samples, may be
- * NULL) and writes the new model to out atomically when it is kept.
+/* The annotations held out of n (free with g_strfreev). */
+char **hy_finetune_held_out(const char *const *annotations);
+
+/* Tunes model on annotations (all the confirmed ones), those not held out
+ * and in seen (tuned on before, may be NULL) as replay, the others as new
+ * samples, and writes the new model to out when it is kept (atomically;
+ * out is left alone otherwise).
  * Progress is called from this thread. NULL with error on failure or when
  * cancelled (G_IO_ERROR_CANCELLED); a discarded model is not an error. */
 HyFinetuneReport *hy_finetune_round(const char *model, const char *const *annotations,
-                                    const char *const *replay, const char *out,
+                                    const char *const *seen, const char *out,
                                     const HyFinetuneSettings *settings,
                                     GCancellable *cancellable, HyFinetuneProgressFunc progress,
                                     gpointer user_data, GError **error);
