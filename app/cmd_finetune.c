@@ -28,7 +28,7 @@ int hy_cmd_finetune(int argc, char **argv) {
   const GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_("Model to start from (.hyatt; never written)"), N_("M")},
     {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Where to write the new model if it is kept"), N_("M2")},
-    {"steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Tuning steps (default: 200)"), N_("N")},
+    {"steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Tuning steps (default: 100)"), N_("N")},
     {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Learning rate (default: 1e-4)"), N_("LR")},
     {"seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed of the sample order and augmentation (default: 1)"), N_("N")},
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: 1)"), N_("N")},

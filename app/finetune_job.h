@@ -23,7 +23,7 @@
 G_BEGIN_DECLS
 
 typedef struct HyFinetuneSettings {
-  int steps;             /* 0: core's default (200) */
+  int steps;             /* 0: core's default (100) */
   double lr;             /* 0: core's default */
   int threads;           /* 0: 1 */
   guint64 seed;          /* 0: 1 */

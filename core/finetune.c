@@ -19,7 +19,7 @@
 
 void hy_finetune_options_defaults(hy_finetune_options *o) {
   memset(o, 0, sizeof *o);
-  o->steps = 200;
+  o->steps = 100;
   o->lr = 1e-4;
   o->warmup = 10;
   o->pull = 1e-2;
