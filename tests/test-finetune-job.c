@@ -16,90 +16,11 @@
 
 #include "annotation.h"
 #include "clitest.h"
+#include "finetunetest.h"
 #include "finetune_job.h"
 #include "hyatt.h"
 #include "model_store.h"
 #include "testutil.h"
-
-#define K 3
-#define W 96
-#define H 64
-
-static const hy_point layout[K] = {{20, 16}, {60, 24}, {44, 48}};
-
-static char *tiny_model(const char *name) {
-  hy_net_config cfg;
-  hy_error err = {0};
-  g_assert_cmpint(hy_net_config_named(&cfg, "tiny", &err), ==, HY_OK);
-  cfg.landmarks = K;
-  hy_net *net = NULL;
-  g_assert_cmpint(hy_net_create(&net, &cfg, 1, HY_INFER, 1, &err), ==, HY_OK);
-  hy_net_init_seeded(net, 4);
-  hy_model_info info = {0};
-  strcpy(info.landmark_set, "test3");
-  info.landmark_count = K;
-  strcpy(info.landmark_names[0], "a");
-  strcpy(info.landmark_names[1], "b");
-  strcpy(info.landmark_names[2], "c");
-  info.spacing_mm = 0.1;
-  char *path = g_build_filename(tu_tmpdir(), name, NULL);
-  if (hy_model_save(net, &info, path, &err) != HY_OK) g_error("%s", err.msg);
-  hy_net_free(net);
-  return path;
-}
-
-/* Image dir/<name>.png and its annotation with the layout's points moved
- * by (dx, dy), all confirmed; returns the annotation's path. */
-static char *corrected_image(const char *dir, const char *name, double dx, double dy) {
-  hy_image img = {0};
-  hy_error err = {0};
-  g_assert_cmpint(hy_image_new(&img, W, H, &err), ==, HY_OK);
-  tu_rng r = tu_rng_new(g_str_hash(name));
-  for (int p = 0; p < W * H; p++) img.pixels[p] = 0.1f + 0.1f * (float)tu_uniform(&r);
-  for (int k = 0; k < K; k++)
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x++) {
-        double d2 = (x - layout[k].x) * (x - layout[k].x) + (y - layout[k].y) * (y - layout[k].y);
-        img.pixels[y * W + x] = fminf(1, img.pixels[y * W + x] + (float)(0.7 * exp(-d2 / 8)));
-      }
-  g_autofree char *file = g_strconcat(name, ".png", NULL);
-  g_autofree char *image = g_build_filename(dir, file, NULL);
-  g_assert_cmpint(hy_image_save_png(&img, image, 8, &err), ==, HY_OK);
-  hy_image_free(&img);
-  g_autoptr(HyAnnotation) a = hy_annotation_new(file, W, H, "test3", K);
-  a->spacing_mm = 0.1;
-  for (int k = 0; k < K; k++) {
-    a->points[k].x = layout[k].x + dx;
-    a->points[k].y = layout[k].y + dy;
-    a->points[k].state = k == 2 && dx == 0 ? HY_LANDMARK_MOVED : HY_LANDMARK_CONFIRMED;
-  }
-  char *path = hy_annotation_path_for_image(image);
-  g_autoptr(GError) error = NULL;
-  g_assert_true(hy_annotation_save(a, path, &error));
-  return path;
-}
-
-/* n corrected images named <tag>N; those held out of `all` + these keep
- * the right points, the others are moved by (dx, dy). */
-static GPtrArray *corrected_set(const char *dir, const char *tag, int n, GPtrArray *all,
-                                double dx, double dy) {
-  GPtrArray *paths = all ? g_ptr_array_ref(all) : g_ptr_array_new_with_free_func(g_free);
-  if (paths->len && !g_ptr_array_index(paths, paths->len - 1)) g_ptr_array_remove_index(paths, paths->len - 1);
-  guint first = paths->len;
-  for (int i = 0; i < n; i++) {
-    g_autofree char *name = g_strdup_printf("%s%d", tag, i);
-    g_ptr_array_add(paths, corrected_image(dir, name, 0, 0));
-  }
-  g_ptr_array_add(paths, NULL);
-  g_auto(GStrv) held = hy_finetune_held_out((const char *const *)paths->pdata);
-  for (guint i = first; (dx || dy) && i < paths->len - 1; i++) {
-    const char *p = g_ptr_array_index(paths, i);
-    if (g_strv_contains((const char *const *)held, p)) continue;
-    g_autofree char *name = g_strdup_printf("%s%u", tag, i - first);
-    g_free(corrected_image(dir, name, dx, dy));
-  }
-  return paths;
-}
 
 static const HyFinetuneSettings settings = {.steps = 40, .lr = 2e-3, .threads = 1, .seed = 1};
 
@@ -130,7 +51,7 @@ static void assert_consistent(HyModelStore *store) {
 }
 
 static void test_guard_keep_discard_restore(void) {
-  g_autofree char *shipped = tiny_model("shipped-guard.hyatt");
+  g_autofree char *shipped = ft_tiny_model("shipped-guard.hyatt");
   g_autofree char *shipped_id = model_id(shipped);
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "guard", NULL);
   g_autofree char *store_dir = g_build_filename(dir, "models", NULL);
@@ -140,7 +61,7 @@ static void test_guard_keep_discard_restore(void) {
   g_assert_no_error(error);
 
   /* right corrections: kept, current, parent and samples recorded */
-  g_autoptr(GPtrArray) paths = corrected_set(dir, "right", 6, NULL, 0, 0);
+  g_autoptr(GPtrArray) paths = ft_corrected_set(dir, "right", 6, NULL, 0, 0);
   g_autoptr(HyFinetuneReport) r1 = hy_finetune_job_run(store, (const char *const *)paths->pdata,
                                                        &settings, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
@@ -159,7 +80,7 @@ static void test_guard_keep_discard_restore(void) {
 
   /* wrong corrections (moved by 12 px) on 6 more images: the held-out
    * images say the new model is worse, so it is discarded */
-  g_autoptr(GPtrArray) more = corrected_set(dir, "wrong", 6, paths, 12, -8);
+  g_autoptr(GPtrArray) more = ft_corrected_set(dir, "wrong", 6, paths, 12, -8);
   g_autoptr(HyFinetuneReport) r2 = hy_finetune_job_run(store, (const char *const *)more->pdata,
                                                        &settings, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
@@ -191,7 +112,7 @@ static void test_guard_keep_discard_restore(void) {
 /* What a crash can leave: an orphan model, a temporary, a record whose
  * model is gone, a `current` naming nothing. */
 static void test_store_leftovers(void) {
-  g_autofree char *shipped = tiny_model("shipped-leftovers.hyatt");
+  g_autofree char *shipped = ft_tiny_model("shipped-leftovers.hyatt");
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "leftovers", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HyModelStore) store = hy_model_store_new(dir, shipped, &error);
@@ -244,13 +165,13 @@ static void on_done(GObject *source, GAsyncResult *res, gpointer user) {
 }
 
 static void test_job_async(void) {
-  g_autofree char *shipped = tiny_model("shipped-async.hyatt");
+  g_autofree char *shipped = ft_tiny_model("shipped-async.hyatt");
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "async", NULL);
   g_autofree char *store_dir = g_build_filename(dir, "models", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   g_autoptr(GError) error = NULL;
   g_autoptr(HyModelStore) store = hy_model_store_new(store_dir, shipped, &error);
-  g_autoptr(GPtrArray) paths = corrected_set(dir, "img", 4, NULL, 0, 0);
+  g_autoptr(GPtrArray) paths = ft_corrected_set(dir, "img", 4, NULL, 0, 0);
   HyFinetuneSettings few = settings;
   few.steps = 8;
 
@@ -265,7 +186,7 @@ static void test_job_async(void) {
   hy_finetune_report_free(s.report);
 
   /* cancelled at the first step: an error, and nothing changes */
-  g_autoptr(GPtrArray) more = corrected_set(dir, "more", 3, paths, 0, 0);
+  g_autoptr(GPtrArray) more = ft_corrected_set(dir, "more", 3, paths, 0, 0);
   g_autoptr(HyModelRecord) before = hy_model_store_current(store, &error);
   g_autoptr(GCancellable) c = g_cancellable_new();
   async_state t = {.loop = s.loop, .cancel_at_first = c};
@@ -284,11 +205,11 @@ static void test_job_async(void) {
 }
 
 static void test_cli(void) {
-  g_autofree char *shipped = tiny_model("shipped-cli.hyatt");
+  g_autofree char *shipped = ft_tiny_model("shipped-cli.hyatt");
   g_autofree char *shipped_id = model_id(shipped);
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "cli", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_autoptr(GPtrArray) paths = corrected_set(dir, "c", 5, NULL, 0, 0);
+  g_autoptr(GPtrArray) paths = ft_corrected_set(dir, "c", 5, NULL, 0, 0);
   g_autofree char *out = g_build_filename(dir, "tuned.hyatt", NULL);
   ct_result r = ct_run("finetune", "--model", shipped, "--out", out, "--steps", "40", "--lr",
                        "2e-3", g_ptr_array_index(paths, 0), g_ptr_array_index(paths, 1),
@@ -345,11 +266,11 @@ static int child_main(const char *store_dir, const char *shipped, const char *di
 }
 
 static void test_kill(void) {
-  g_autofree char *shipped = tiny_model("shipped-kill.hyatt");
+  g_autofree char *shipped = ft_tiny_model("shipped-kill.hyatt");
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "kill", NULL);
   g_autofree char *store_dir = g_build_filename(dir, "models", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_autoptr(GPtrArray) paths = corrected_set(dir, "k", 4, NULL, 0, 0);
+  g_autoptr(GPtrArray) paths = ft_corrected_set(dir, "k", 4, NULL, 0, 0);
   const char *self = g_test_get_filename(G_TEST_BUILT, "test-finetune-job", NULL);
   tu_rng rng = tu_rng_new(99);
   int killed_with_models = 0;
