@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -43,7 +44,7 @@ int hy_cmd_finetune(int argc, char **argv) {
   if (!model) return hy_cli_usage_error(CMD, _("--model M is required"));
   if (argc < 2) return hy_cli_usage_error(CMD, _("no annotation files given"));
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
-  if (steps < 0 || steps > 100000) return hy_cli_usage_error(CMD, _("--steps must be in 1..100000"));
+  if (steps < 0 || steps > 100000) return hy_cli_usage_error(CMD, _("--steps must be in 1..100000 (0: the default)"));
   if (seed < 1) return hy_cli_usage_error(CMD, _("--seed must be positive"));
   if (!(lr >= 0 && lr < 1)) return hy_cli_usage_error(CMD, _("--lr must be in (0, 1)"));
 
