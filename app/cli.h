@@ -37,6 +37,7 @@ void hy_cli_print_json(JsonBuilder *b);
 int hy_cmd_bench(int argc, char **argv);
 int hy_cmd_eval(int argc, char **argv);
 int hy_cmd_export(int argc, char **argv);
+int hy_cmd_finetune(int argc, char **argv);
 int hy_cmd_import(int argc, char **argv);
 int hy_cmd_info(int argc, char **argv);
 int hy_cmd_measure(int argc, char **argv);

@@ -18,6 +18,7 @@ static const command commands[] = {
   {"bench", N_("Measure the speed of the ops and the network"), hy_cmd_bench},
   {"eval", N_("Measure a model's landmark errors on a data set split"), hy_cmd_eval},
   {"export", N_("Write annotations as Slicer markups, COCO keypoints, CSV or ISBI text"), hy_cmd_export},
+  {"finetune", N_("Fine-tune a model on corrected annotations, keeping it only if not worse"), hy_cmd_finetune},
   {"import", N_("Read Slicer markups, COCO keypoints, CSV or ISBI text into annotations"), hy_cmd_import},
   {"info", N_("Check a model file and describe it"), hy_cmd_info},
   {"measure", N_("Compute the measurements of a landmark set on landmarks"), hy_cmd_measure},

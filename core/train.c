@@ -10,15 +10,14 @@
 #include <zlib.h>
 
 #include "adam.h"
-#include "arena.h"
 #include "blas.h"
 #include "c_numeric.h"
-#include "heatmap.h"
 #include "image.h"
+#include "kept_image.h"
 #include "metrics.h"
 #include "model.h"
 #include "predict.h"
-#include "resample.h"
+#include "sample_loss.h"
 #include "tensorfile.h"
 
 #define PI 3.14159265358979323846
@@ -51,13 +50,9 @@ double hy_train_lr(int64_t t, int64_t steps, int64_t warmup, double lr) {
   return 0.5 * lr * (1 + cos(PI * (double)(t - warmup) / (double)n));
 }
 
-/* One training image, decoded once and kept downscaled. */
+/* One training image, decoded once and kept downscaled (kept_image.h). */
 typedef struct cache_entry {
-  int w, h;          /* original size */
-  int cw, ch;        /* kept size */
-  hy_affine to_cache; /* original px → kept px */
-  int bytes;         /* per pixel: 1 or 2 */
-  void *px;          /* owned [ch][cw] */
+  hy_kept_image k;
   hy_status st;      /* of the decoding */
   hy_error err;
 } cache_entry;
@@ -78,10 +73,9 @@ struct hy_trainer {
   hy_adam opt;
   size_t n_params;          /* floats of the parameter arena */
   float *m, *v;             /* owned [n_params] */
-  float *targets[3];        /* owned [K][h_i][w_i] */
+  hy_sample_loss sample;    /* owned: the targets */
   float *weights;           /* owned [K] */
   hy_point *in_points;      /* owned [K] */
-  float *head_points;       /* owned [K][2] */
   double *val_errors;       /* owned [n_val][K] mm */
   hy_prediction *pred;      /* owned */
   hy_rng rng;               /* the shuffles and the samples' augmentation seeds */
@@ -132,37 +126,8 @@ static void cache_task(void *ctx, int task, int thread) {
   hy_trainer *t = job->t;
   int i = job->first + task;
   cache_entry *c = &t->cache[i];
-  hy_image img = {0}, small = {0};
-  c->st = hy_image_load(&img, t->ds.paths[i], &c->err);
-  if (c->st != HY_OK) return;
-  double s = fmin((double)t->net->cfg.in_w / img.width, (double)t->net->cfg.in_h / img.height);
-  double f = fmin(1.0, t->o.cache_factor * s);
-  c->w = img.width;
-  c->h = img.height;
-  c->cw = (int)fmax(1, lround(img.width * f));
-  c->ch = (int)fmax(1, lround(img.height * f));
-  c->to_cache = hy_affine_resize(c->w, c->h, c->cw, c->ch);
-  c->bytes = img.bit_depth > 8 ? 2 : 1;
-  const hy_image *src = &img;
-  if (c->cw != c->w || c->ch != c->h) {
-    c->st = hy_image_new(&small, c->cw, c->ch, &c->err);
-    if (c->st == HY_OK) c->st = hy_image_resize(&small, &img, &c->err);
-    src = &small;
-  }
-  size_t n = (size_t)c->cw * c->ch;
-  if (c->st == HY_OK && !(c->px = malloc(n * (size_t)c->bytes)))
-    c->st = hy_fail(&c->err, HY_E_NOMEM, "no memory to cache %s", t->ds.paths[i]);
-  if (c->st == HY_OK) {
-    float levels = c->bytes == 1 ? 255.0f : 65535.0f;
-    for (size_t j = 0; j < n; j++) {
-      float v = src->pixels[j];
-      v = v < 0 ? 0 : v > 1 ? 1 : v;
-      if (c->bytes == 1) ((uint8_t *)c->px)[j] = (uint8_t)lrintf(v * levels);
-      else ((uint16_t *)c->px)[j] = (uint16_t)lrintf(v * levels);
-    }
-  }
-  hy_image_free(&small);
-  hy_image_free(&img);
+  c->st = hy_kept_image_load(&c->k, t->ds.paths[i], t->net->cfg.in_w, t->net->cfg.in_h,
+                             t->o.cache_factor, &c->err);
 }
 
 static hy_status build_cache(hy_trainer *t, hy_error *err) {
@@ -183,7 +148,7 @@ static hy_status build_cache(hy_trainer *t, hy_error *err) {
         *err = c->err;
         return c->st;
       }
-      size_t need = (size_t)c->cw * c->ch;
+      size_t need = (size_t)c->k.cw * c->k.ch;
       if (need > t->work_n) t->work_n = need;
     }
     p.cached = first + n;
@@ -567,14 +532,11 @@ static hy_status setup(hy_trainer *t, hy_error *err) {
   t->order = calloc((size_t)t->n_train, sizeof *t->order);
   t->weights = calloc((size_t)K, sizeof *t->weights);
   t->in_points = calloc((size_t)K, sizeof *t->in_points);
-  t->head_points = calloc((size_t)2 * K, sizeof *t->head_points);
   t->val_errors = calloc((size_t)(t->n_val ? t->n_val : 1) * K, sizeof *t->val_errors);
   t->pred = calloc(1, sizeof *t->pred);
-  int ok = t->m && t->v && t->order && t->weights && t->in_points && t->head_points &&
-           t->val_errors && t->pred;
-  for (int i = 0; ok && i < 3; i++)
-    ok = (t->targets[i] = malloc((size_t)K * net->out_h[i] * net->out_w[i] * sizeof(float))) != NULL;
+  int ok = t->m && t->v && t->order && t->weights && t->in_points && t->val_errors && t->pred;
   if (!ok) st = hy_fail(err, HY_E_NOMEM, "no memory for the training state");
+  if (st == HY_OK) st = hy_sample_loss_init(&t->sample, net, err);
   hy_adam_init(&t->opt, 1, t->o.weight_decay);
   if (st == HY_OK && tf) {
     t->opt.step = t->step;
@@ -641,17 +603,16 @@ hy_status hy_trainer_new(hy_trainer **out, const hy_train_options *o, hy_error *
 
 void hy_trainer_free(hy_trainer *t) {
   if (!t) return;
-  for (int i = 0; t->cache && i < t->n_train; i++) free(t->cache[i].px);
+  for (int i = 0; t->cache && i < t->n_train; i++) hy_kept_image_free(&t->cache[i].k);
   free(t->cache);
   free(t->work);
   hy_net_free(t->net);
   hy_pool_destroy(t->pool);
   free(t->m);
   free(t->v);
-  for (int i = 0; i < 3; i++) free(t->targets[i]);
+  hy_sample_loss_free(&t->sample);
   free(t->weights);
   free(t->in_points);
-  free(t->head_points);
   free(t->val_errors);
   free(t->pred);
   free(t->order);
@@ -721,36 +682,16 @@ static int next_sample(hy_trainer *t, uint64_t *seed) {
 static hy_status sample_grad(hy_trainer *t, int idx, uint64_t seed, double *loss, hy_error *err) {
   hy_net *net = t->net;
   const hy_net_config *c = &net->cfg;
-  int K = c->landmarks;
-  const cache_entry *ce = &t->cache[idx];
-  size_t n = (size_t)ce->cw * ce->ch;
-  float scale = ce->bytes == 1 ? 1.0f / 255.0f : 1.0f / 65535.0f;
-  for (size_t j = 0; j < n; j++)
-    t->work[j] = (float)(ce->bytes == 1 ? ((const uint8_t *)ce->px)[j]
-                                        : ((const uint16_t *)ce->px)[j]) * scale;
-  hy_image src = {ce->cw, ce->ch, ce->bytes * 8, t->work};
+  const hy_kept_image *k = &t->cache[idx].k;
+  hy_image src = hy_kept_image_expand(k, t->work);
   hy_rng rng;
   hy_rng_seed(&rng, seed);
-  hy_status st = hy_augment_sample(net->input, t->in_points, t->weights, NULL, &src, &ce->to_cache,
-                                   ce->w, ce->h, hy_dataset_points(&t->ds, t->ref, idx), K,
-                                   c->in_w, c->in_h, &t->o.augment, &rng, err);
+  hy_status st = hy_augment_sample(net->input, t->in_points, t->weights, NULL, &src, &k->to_kept,
+                                   k->w, k->h, hy_dataset_points(&t->ds, t->ref, idx),
+                                   c->landmarks, c->in_w, c->in_h, &t->o.augment, &rng, err);
   if (st != HY_OK) return st;
-  for (int i = 0; i < 3; i++) {
-    int stride = c->in_w / net->out_w[i];
-    for (int k = 0; k < K; k++) {
-      t->head_points[2 * k] = (float)hy_head_from_input(t->in_points[k].x, stride);
-      t->head_points[2 * k + 1] = (float)hy_head_from_input(t->in_points[k].y, stride);
-    }
-    hy_heatmap_render(t->targets[i], NULL, t->head_points, c->sigmas[i], K, net->out_h[i],
-                      net->out_w[i]);
-  }
   hy_run run = {t->pool, net->plan.scratch, HY_BN_BATCH};
-  hy_net_forward(net, &run);
-  /* backward adds to the activation gradients too, and those are this
-   * sample's alone; the parameter gradients add up over the samples */
-  hy_arena_zero(&net->plan.dacts);
-  *loss = hy_net_loss(net, (const float *const *)t->targets, t->weights, 1, &run);
-  if (isfinite(*loss)) hy_net_backward(net, &run);
+  *loss = hy_sample_loss_backward(&t->sample, net, t->in_points, t->weights, &run);
   return HY_OK;
 }
 

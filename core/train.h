@@ -10,9 +10,9 @@
  * finite; global-norm clipping; AdamW with a linear warm-up and a cosine
  * decay to 0 at the last step.
  *
- * Image cache: every training image is decoded once and kept downscaled to
- * cache_factor (default 2) times its letterbox size in the network input,
- * never upscaled, with the exact affine from the original; 8-bit sources
+ * Image cache (kept_image.h): every training image is decoded once and
+ * kept downscaled to cache_factor (default 2) times its letterbox size in
+ * the network input, never upscaled, with the exact affine from the original; 8-bit sources
  * are kept as 8 bits a pixel, deeper ones as 16. Its size is at most
  * n · (cache_factor·in_w) · (cache_factor·in_h) · bytes: for `small`
  * (416×512) and ISBI 2015's 135 training images (1935×2400, 8-bit) 826×1024
