@@ -1,6 +1,8 @@
 /* HyLandmarkSet: reads and validates a landmark set definition. */
 #include "landmark_set.h"
 
+#include "datadirs.h"
+
 #include <glib/gi18n.h>
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -542,9 +544,8 @@ char **hy_landmark_set_search_dirs(void) {
   GPtrArray *dirs = g_ptr_array_new();
   const char *env = g_getenv("HYATT_LANDMARKS_DIR");
   if (env && *env) g_ptr_array_add(dirs, g_strdup(env));
-  g_ptr_array_add(dirs, g_build_filename(g_get_user_data_dir(), "hyatt-studio", "landmarks", NULL));
-  for (const char *const *d = g_get_system_data_dirs(); *d; d++)
-    g_ptr_array_add(dirs, g_build_filename(*d, "hyatt-studio", "landmarks", NULL));
+  g_auto(GStrv) shipped = hy_data_dirs("landmarks");
+  for (char **d = shipped; *d; d++) g_ptr_array_add(dirs, g_strdup(*d));
   g_ptr_array_add(dirs, NULL);
   return (char **)g_ptr_array_free(dirs, FALSE);
 }

@@ -66,8 +66,8 @@ HyLandmarkSet *hy_landmark_set_new_from_data(const char *data, gssize length,
                                              const char *origin, GError **error);
 
 /* Finds <name>.json in the search folders, in order: $HYATT_LANDMARKS_DIR,
- * the user's data folder, then the system data folders (each plus
- * hyatt-studio/landmarks), and loads the first; its "name" must be `name`. */
+ * then hy_data_dirs("landmarks"), and loads the first; its "name" must be
+ * `name`. */
 HyLandmarkSet *hy_landmark_set_new_named(const char *name, GError **error);
 
 /* A set as users give it: a definition file when spec has a folder in it
