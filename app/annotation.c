@@ -77,6 +77,26 @@ void hy_annotation_free(HyAnnotation *a) {
   g_free(a);
 }
 
+gboolean hy_annotation_is_reviewed(const HyAnnotation *a) {
+  g_return_val_if_fail(a, FALSE);
+  for (int i = 0; i < a->n_points; i++)
+    if (a->points[i].state != HY_LANDMARK_CONFIRMED && a->points[i].state != HY_LANDMARK_ABSENT)
+      return FALSE;
+  return TRUE;
+}
+
+double hy_annotation_mean_confidence(const HyAnnotation *a) {
+  g_return_val_if_fail(a, NAN);
+  double sum = 0;
+  int n = 0;
+  for (int i = 0; i < a->n_points; i++)
+    if (!isnan(a->points[i].confidence)) {
+      sum += a->points[i].confidence;
+      n++;
+    }
+  return n ? sum / n : NAN;
+}
+
 char *hy_annotation_path_for_image(const char *image_path) {
   g_return_val_if_fail(image_path, NULL);
   return g_strconcat(image_path, HY_ANNOTATION_SUFFIX, NULL);

@@ -74,6 +74,11 @@ HyAnnotation *hy_annotation_copy(const HyAnnotation *a);
 void hy_annotation_free(HyAnnotation *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HyAnnotation, hy_annotation_free)
 
+/* Whether every landmark is confirmed or absent. */
+gboolean hy_annotation_is_reviewed(const HyAnnotation *a);
+/* The mean confidence of the landmarks that have one, NAN if none has. */
+double hy_annotation_mean_confidence(const HyAnnotation *a);
+
 /* `<image_path>.hyatt.json` (free with g_free). */
 char *hy_annotation_path_for_image(const char *image_path);
 
