@@ -132,10 +132,9 @@ void hy_review_queue_update(HyReviewQueue *self, const char *path, double confid
   guint to = 0;
   while (to < self->items->len && compare(&g_ptr_array_index(self->items, to), &item) < 0) to++;
   g_ptr_array_insert(self->items, (gint)to, item);
-  if ((guint)from != to) {
-    guint lo = MIN((guint)from, to), hi = MAX((guint)from, to);
-    g_list_model_items_changed(G_LIST_MODEL(self), lo, hi - lo + 1, hi - lo + 1);
-  }
+  /* also when it stays: views redraw its row */
+  guint lo = MIN((guint)from, to), hi = MAX((guint)from, to);
+  g_list_model_items_changed(G_LIST_MODEL(self), lo, hi - lo + 1, hi - lo + 1);
   if (was_done != done) notify_counts(self);
 }
 

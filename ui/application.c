@@ -125,9 +125,19 @@ static const GActionEntry app_actions[] = {
 static void
 hy_application_startup (GApplication *app)
 {
-  static const char *open_accels[] = { "<Primary>o", NULL };
-  static const char *quit_accels[] = { "<Primary>q", NULL };
-  static const char *close_accels[] = { "<Primary>w", NULL };
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "app.open", { "<Primary>o", NULL } },
+    { "app.quit", { "<Primary>q", NULL } },
+    { "win.close", { "<Primary>w", NULL } },
+    { "win.open-folder", { "<Primary><Shift>o", NULL } },
+    { "win.undo", { "<Primary>z", NULL } },
+    { "win.redo", { "<Primary><Shift>z", "<Primary>y", NULL } },
+    { "win.next-image", { "Page_Down", NULL } },
+    { "win.previous-image", { "Page_Up", NULL } },
+    { "win.next-to-review", { "<Primary>Page_Down", NULL } },
+    { "win.accept-all", { "<Primary>Return", NULL } },
+    { "win.all-heatmaps", { "h", NULL } },
+  };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
   g_autofree char *css_path = NULL;
 
@@ -135,9 +145,9 @@ hy_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.open", open_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.close", close_accels);
+  for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
+                                           accels[i].accels);
 
   /* GTK 4 itself (unlike libadwaita) does not load style.css automatically. */
   css_path = g_strconcat (g_application_get_resource_base_path (app), "/style.css", NULL);
