@@ -124,17 +124,13 @@ int hy_review_queue_find(HyReviewQueue *self, const char *path) {
 void hy_review_queue_update(HyReviewQueue *self, const char *path, double confidence,
                             gboolean done) {
   g_return_if_fail(HY_IS_REVIEW_QUEUE(self));
-  int from = hy_review_queue_find(self, path);
-  if (from < 0) return;
-  HyReviewItem *item = g_ptr_array_steal_index(self->items, (guint)from);
+  int position = hy_review_queue_find(self, path);
+  if (position < 0) return;
+  HyReviewItem *item = g_ptr_array_index(self->items, (guint)position);
   gboolean was_done = hy_review_item_get_done(item);
   hy_review_item_update(item, confidence, done);
-  guint to = 0;
-  while (to < self->items->len && compare(&g_ptr_array_index(self->items, to), &item) < 0) to++;
-  g_ptr_array_insert(self->items, (gint)to, item);
-  /* also when it stays: views redraw its row */
-  guint lo = MIN((guint)from, to), hi = MAX((guint)from, to);
-  g_list_model_items_changed(G_LIST_MODEL(self), lo, hi - lo + 1, hi - lo + 1);
+  /* it stays where it is: views redraw its row */
+  g_list_model_items_changed(G_LIST_MODEL(self), (guint)position, 1, 1);
   if (was_done != done) notify_counts(self);
 }
 

@@ -3,7 +3,9 @@
  * (every landmark confirmed or absent); among them the least confident
  * first, never predicted ones before all, then by name. What each image's
  * `.hyatt.json` says is read when the folder is set; a damaged or foreign
- * one counts as never predicted (the document reports it when opened). */
+ * one counts as never predicted (the document reports it when opened). The
+ * order is made then and kept while the images are reviewed, so that rows
+ * do not jump away under the user; reading the folder again reorders. */
 #pragma once
 
 #include <gio/gio.h>
@@ -29,7 +31,7 @@ guint hy_review_queue_get_n_to_review(HyReviewQueue *self);
 /* The position of the image at path, or -1. */
 int hy_review_queue_find(HyReviewQueue *self, const char *path);
 /* A new confidence / done state of the image at path (if it is in the
- * queue); it moves to its place in the order. */
+ * queue); it keeps its place. */
 void hy_review_queue_update(HyReviewQueue *self, const char *path, double confidence,
                             gboolean done);
 /* The first image to review other than path (may be NULL), or NULL. */

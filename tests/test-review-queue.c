@@ -1,6 +1,6 @@
 /* app/review_queue.c: the images of a folder, never predicted first, then
  * least confident first, then by name, those done last; counts, updates
- * that move an image, and "next to review". */
+ * that keep the order, reading again that reorders, and "next to review". */
 #include <glib/gstdio.h>
 #include <math.h>
 
@@ -42,6 +42,7 @@ static void on_items_changed(GListModel *m, guint pos, guint removed, guint adde
 }
 
 static void test_order(void) {
+  GError *error = NULL;
   dir = g_build_filename(tu_tmpdir(), "queue", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
   image("b.png", 0.9, FALSE);
@@ -55,7 +56,6 @@ static void test_order(void) {
   tu_write_file(damaged, "{\"format\": ", -1);
 
   g_autoptr(HyReviewQueue) q = hy_review_queue_new(NULL);
-  GError *error = NULL;
   g_assert_true(hy_review_queue_set_folder(q, dir, &error));
   g_assert_no_error(error);
   g_autofree char *o1 = order(q);
@@ -69,20 +69,31 @@ static void test_order(void) {
   g_signal_connect(q, "items-changed", G_CALLBACK(on_items_changed), &changes);
   g_autofree char *b = g_build_filename(dir, "b.png", NULL);
   g_autofree char *c = g_build_filename(dir, "c.PNG", NULL);
+  /* updates keep the order, so that rows do not jump while reviewing */
   hy_review_queue_update(q, b, 0.2, FALSE);
   g_autofree char *o2 = order(q);
-  g_assert_cmpstr(o2, ==, "c.PNG e.png b.png a.jpg f.png d.jpeg");
+  g_assert_cmpstr(o2, ==, o1);
   g_assert_cmpint(changes, ==, 1);
+  g_autoptr(HyReviewItem) bi = g_list_model_get_item(G_LIST_MODEL(q), 4);
+  g_assert_cmpfloat(hy_review_item_get_confidence(bi), ==, 0.2);
   hy_review_queue_update(q, c, 0.7, TRUE);
-  g_autofree char *o3 = order(q);
-  g_assert_cmpstr(o3, ==, "e.png b.png a.jpg f.png d.jpeg c.PNG");
   g_assert_cmpuint(hy_review_queue_get_n_done(q), ==, 2);
-  g_assert_cmpint(hy_review_queue_find(q, c), ==, 5);
+  g_assert_cmpuint(hy_review_queue_get_n_to_review(q), ==, 4);
+  g_assert_cmpint(hy_review_queue_find(q, c), ==, 0);
+  g_assert_cmpint(hy_review_queue_find(q, "nowhere.png"), ==, -1);
 
   HyReviewItem *next = hy_review_queue_next_to_review(q, NULL);
   g_assert_cmpstr(hy_review_item_get_name(next), ==, "e.png");
   next = hy_review_queue_next_to_review(q, hy_review_item_get_path(next));
-  g_assert_cmpstr(hy_review_item_get_name(next), ==, "b.png");
+  g_assert_cmpstr(hy_review_item_get_name(next), ==, "a.jpg");
+
+  /* reading the folder again orders by what the files say now */
+  image("c.PNG", 0.7, TRUE);
+  image("b.png", 0.2, FALSE);
+  g_assert_true(hy_review_queue_set_folder(q, dir, &error));
+  g_assert_no_error(error);
+  g_autofree char *o3 = order(q);
+  g_assert_cmpstr(o3, ==, "e.png b.png a.jpg f.png d.jpeg c.PNG");
 
   /* a folder that is not there leaves the queue as it was */
   g_autofree char *missing = g_build_filename(dir, "missing", NULL);

@@ -277,6 +277,11 @@ test_actions (void)
     { "app.open", "<Control>o" },
     { "app.quit", "<Control>q" },
     { "win.close", "<Control>w" },
+    { "win.undo", "<Control>z" },
+    { "win.redo", "<Shift><Control>z" },
+    { "win.next-image", "Page_Down" },
+    { "win.previous-image", "Page_Up" },
+    { "win.all-heatmaps", "h" },
   };
 
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "open"));
@@ -286,7 +291,7 @@ test_actions (void)
     {
       g_auto(GStrv) accels = gtk_application_get_accels_for_action (app, actions[i][0]);
 
-      g_assert_cmpuint (g_strv_length (accels), ==, 1);
+      g_assert_cmpuint (g_strv_length (accels), >=, 1);
       g_assert_cmpstr (accels[0], ==, actions[i][1]);
     }
 }
@@ -598,6 +603,203 @@ test_canvas_keys (void)
   gtk_window_destroy (window);
 }
 
+
+/* ---- the window on a document ------------------------------------------- */
+
+static void
+count_change (HyDocument *document,
+              int         index,
+              guint      *n)
+{
+  (*n)++;
+}
+
+/* The landmark whose marker is farthest from all others, so a press on it
+ * cannot grab a neighbour. */
+static int
+loneliest (const HyAnnotation *a)
+{
+  int best = -1;
+  double best_d = -1;
+
+  for (int i = 0; i < a->n_points; i++)
+    {
+      double d = G_MAXDOUBLE;
+
+      if (isnan (a->points[i].x))
+        continue;
+      for (int j = 0; j < a->n_points; j++)
+        if (j != i && !isnan (a->points[j].x))
+          d = MIN (d, hypot (a->points[i].x - a->points[j].x, a->points[i].y - a->points[j].y));
+      if (d > best_d)
+        {
+          best_d = d;
+          best = i;
+        }
+    }
+  return best;
+}
+
+/* A generated image predicted with the bundled model, a drag on a marker
+ * moves the document's landmark (and the list follows during the drag),
+ * Ctrl+Z restores it, Enter confirms and moves on; closing the window saves
+ * the corrections and opening the image again shows them. */
+static void
+test_review_edit (void)
+{
+  g_autofree char *path = write_test_png (300, 360);
+  g_autofree char *json = g_strconcat (path, ".hyatt.json", NULL);
+  HyWindow *window = open_file (path);
+  HyLandmarkCanvas *canvas = hy_window_get_canvas (window);
+  HyDocument *document;
+  const HyAnnotation *a;
+  const HyAnnotationPoint *p;
+  double wx, wy, zoom, x0, y0;
+  guint changes = 0;
+  int k, next;
+  g_auto(GStrv) undo_accels = gtk_application_get_accels_for_action (app, "win.undo");
+  g_autoptr(HyLandmarkSet) set = NULL;
+  g_autoptr(HyAnnotation) saved = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wait_for (predicted, window));
+  settle ();
+  document = hy_window_get_document (window);
+  a = hy_document_get_annotation (document);
+  g_assert_cmpint (a->n_points, ==, 19);
+  g_assert_cmpuint (hy_landmark_canvas_get_n_landmarks (canvas), ==, 19);
+  g_assert_cmpstr (a->model, !=, NULL);
+  k = loneliest (a);
+  g_assert_cmpint (k, >=, 0);
+  p = &a->points[k];
+  x0 = p->x;
+  y0 = p->y;
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_PREDICTED);
+
+  /* the drag, in screen pixels; the document follows every step */
+  g_signal_connect (document, "changed", G_CALLBACK (count_change), &changes);
+  zoom = hy_landmark_canvas_get_zoom (canvas);
+  hy_landmark_canvas_image_to_widget (canvas, x0, y0, &wx, &wy);
+  hy_landmark_canvas_test_drag (canvas, wx + 2, wy - 2, 20, 10);
+  g_assert_cmpuint (changes, >=, 2);
+  g_assert_cmpfloat (fabs (p->x - CLAMP (x0 + 20 / zoom, -0.5, 299.5)), <=, 1e-9);
+  g_assert_cmpfloat (fabs (p->y - CLAMP (y0 + 10 / zoom, -0.5, 359.5)), <=, 1e-9);
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpfloat (p->predicted_x, ==, x0);
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, k);
+  g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Move Landmark");
+  g_assert_true (hy_document_get_dirty (document));
+
+  /* one drag, one step: Ctrl+Z (win.undo) puts it back */
+  g_assert_cmpstr (undo_accels[0], ==, "<Control>z");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_cmpfloat (p->x, ==, x0);
+  g_assert_cmpfloat (p->y, ==, y0);
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_PREDICTED);
+  g_assert_cmpfloat (hy_landmark_canvas_get_landmark (canvas, (guint) k)->x, ==, x0);
+  g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Predict Landmarks");
+
+  /* Enter confirms and selects the next landmark still to check */
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Return, 0));
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_CONFIRMED);
+  next = hy_landmark_canvas_get_selected (canvas);
+  g_assert_cmpint (next, ==, (k + 1) % 19);
+  /* Delete marks the next one absent; redo has nothing after new steps */
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Delete, 0));
+  g_assert_cmpint (a->points[next].state, ==, HY_LANDMARK_ABSENT);
+  g_assert_false (hy_document_can_redo (document));
+  /* a nudge, then Ctrl+Shift+Z after undoing it */
+  hy_landmark_canvas_set_selected (canvas, k);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Left, GDK_SHIFT_MASK));
+  g_assert_cmpfloat (p->x, ==, MAX (x0 - 10, -0.5));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_cmpfloat (p->x, ==, x0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo", NULL));
+  g_assert_cmpfloat (p->x, ==, MAX (x0 - 10, -0.5));
+  g_assert_true (g_str_has_prefix (gtk_window_get_title (GTK_WINDOW (window)), "*"));
+
+  /* closing saves; the file holds every correction */
+  close_window (window);
+  set = hy_landmark_set_new_named ("isbi2015", &error);
+  g_assert_no_error (error);
+  saved = hy_annotation_load (json, set, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->points[k].state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpfloat (saved->points[k].x, ==, MAX (x0 - 10, -0.5));
+  g_assert_cmpint (saved->points[next].state, ==, HY_LANDMARK_ABSENT);
+
+  /* and opening it again shows them, without predicting over them */
+  window = open_file (path);
+  g_assert_true (wait_for (predicted, window));
+  document = hy_window_get_document (window);
+  g_assert_false (hy_window_is_predicting (window));
+  g_assert_cmpint (hy_document_get_annotation (document)->points[k].state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpint (hy_document_get_annotation (document)->points[next].state, ==, HY_LANDMARK_ABSENT);
+  g_assert_false (hy_document_can_undo (document));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "portrait.png");
+  close_window (window);
+}
+
+static gboolean
+shows_file (gpointer data)
+{
+  HyWindow *window = ((gpointer *) data)[0];
+  const char *name = ((gpointer *) data)[1];
+  GFile *file = hy_window_get_file (window);
+  g_autofree char *base = file != NULL ? g_file_get_basename (file) : NULL;
+
+  return g_strcmp0 (base, name) == 0 && hy_window_get_document (window) != NULL &&
+         !hy_window_is_predicting (window) && !hy_document_needs_prediction (hy_window_get_document (window));
+}
+
+/* A folder: the queue lists its images, Page Down goes to the next one, a
+ * damaged annotation is reported and kept aside. */
+static void
+test_review_folder (void)
+{
+  g_autofree char *dir = g_build_filename (tu_tmpdir (), "folder", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *damaged = g_build_filename (dir, "b.png.hyatt.json", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  g_auto(GStrv) next_accels = gtk_application_get_accels_for_action (app, "win.next-image");
+  g_autofree char *portrait = write_test_png (120, 160);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  HyWindow *window;
+  gpointer state[2];
+  g_autoptr(GDir) listing = NULL;
+  int aside = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (portrait, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (a, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (damaged, "{\"format\": \"hyatt-annot", -1, NULL));
+
+  g_application_activate (G_APPLICATION (app));
+  window = HY_WINDOW (gtk_application_get_windows (app)->data);
+  hy_window_open_folder (window, folder);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (hy_window_get_queue (window))), ==, 2);
+  state[0] = window;
+  state[1] = "a.png";
+  g_assert_true (wait_for (shows_file, state));
+  g_assert_null (hy_window_get_error (window));
+
+  g_assert_cmpstr (next_accels[0], ==, "Page_Down");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-image", NULL));
+  state[1] = "b.png";
+  g_assert_true (wait_for (shows_file, state));
+  g_assert_nonnull (hy_window_get_error (window));
+  g_assert_nonnull (strstr (hy_window_get_error (window), "kept as"));
+  listing = g_dir_open (dir, 0, NULL);
+  for (const char *name; (name = g_dir_read_name (listing)) != NULL;)
+    if (strstr (name, ".damaged-") != NULL)
+      aside++;
+  g_assert_cmpint (aside, ==, 1);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -621,6 +823,8 @@ main (int   argc,
   g_test_add_func ("/ui/open-corrupt", test_open_corrupt);
   g_test_add_func ("/ui/open-missing", test_open_missing);
   g_test_add_func ("/ui/window-size", test_window_size);
+  g_test_add_func ("/ui/review/edit", test_review_edit);
+  g_test_add_func ("/ui/review/folder", test_review_folder);
   g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
   g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
   g_test_add_func ("/ui/canvas/keys", test_canvas_keys);
