@@ -1,10 +1,14 @@
 #include "annotation.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
+
+#include "fileio.h"
 
 G_DEFINE_QUARK(hy-annotation-error-quark, hy_annotation_error)
 
@@ -360,10 +364,14 @@ gboolean hy_annotation_save(HyAnnotation *a, const char *path, GError **error) {
   a->modified = now_iso8601();
   if (!a->created) a->created = g_strdup(a->modified);
   g_autofree char *text = hy_annotation_to_data(a);
-  /* CONSISTENT | DURABLE: temporary file beside path, fsync, rename */
-  return g_file_set_contents_full(path, text, -1,
-                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                  0666, error);
+  /* the core's writer: temp beside path, fsync, rename; a kill leaves at
+   * most its one temp, which the next save reuses (autosaves come often) */
+  hy_error err = {0};
+  if (hy_write_file_atomic(path, text, strlen(text), &err) != HY_OK) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean hy_annotation_keep_aside(const char *path, char **new_path, GError **error) {

@@ -90,7 +90,8 @@ char *hy_annotation_path_for_image(const char *image_path);
 HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error);
 
 /* Sets a->modified (and a->created if NULL) to now, then writes a to path
- * atomically: the old file stays intact when that fails. */
+ * atomically (hy_write_file_atomic): the old file stays intact when that
+ * fails (G_IO_ERROR_FAILED, one line naming the file). */
 gboolean hy_annotation_save(HyAnnotation *a, const char *path, GError **error);
 
 /* The JSON text of a, ending in a newline (free with g_free). */
