@@ -114,8 +114,11 @@ typedef struct reader {
 } reader;
 
 static gboolean fail(reader *r, const char *field, const char *what) {
-  g_set_error(r->error, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID, "%s: %s: %s", r->disp,
-              field, what);
+  g_autofree char *text = g_strdup_printf("%s: %s: %s", r->disp, field, what);
+  /* one line, also when the file's strings (or json-glib quoting them)
+   * bring line breaks */
+  g_strdelimit(text, "\n\r\t\v\f", ' ');
+  g_set_error_literal(r->error, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID, text);
   return FALSE;
 }
 
@@ -263,14 +266,11 @@ static gboolean read_root(reader *r, JsonNode *root, HyLandmarkSet *set, HyAnnot
   return TRUE;
 }
 
-HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error) {
-  g_return_val_if_fail(path, NULL);
+HyAnnotation *hy_annotation_load_from_data(const char *data, gsize len, const char *origin,
+                                           HyLandmarkSet *set, GError **error) {
+  g_return_val_if_fail(data && origin, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-  g_autofree char *disp = g_filename_display_name(path);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents(path, &data, &len, error)) return NULL;
-  reader r = {disp, error};
+  reader r = {origin, error};
   if (len > HY_ANNOTATION_MAX_BYTES) {
     fail(&r, "/", _("larger than 16 MiB"));
     return NULL;
@@ -284,6 +284,16 @@ HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **
   g_autoptr(HyAnnotation) a = g_new0(HyAnnotation, 1);
   if (!read_root(&r, json_parser_get_root(parser), set, a)) return NULL;
   return g_steal_pointer(&a);
+}
+
+HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error) {
+  g_return_val_if_fail(path, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+  g_autofree char *disp = g_filename_display_name(path);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error)) return NULL;
+  return hy_annotation_load_from_data(data, len, disp, set, error);
 }
 
 /* ---- saving ------------------------------------------------------------- */

@@ -89,6 +89,11 @@ char *hy_annotation_path_for_image(const char *image_path);
  * the image; read errors come as G_FILE_ERROR. */
 HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error);
 
+/* The same from memory (data need not end in NUL); origin names it in
+ * messages. */
+HyAnnotation *hy_annotation_load_from_data(const char *data, gsize len, const char *origin,
+                                           HyLandmarkSet *set, GError **error);
+
 /* Sets a->modified (and a->created if NULL) to now, then writes a to path
  * atomically (hy_write_file_atomic): the old file stays intact when that
  * fails (G_IO_ERROR_FAILED, one line naming the file). */
