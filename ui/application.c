@@ -2,7 +2,9 @@
  * window a file opens in. */
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <signal.h>
 
 #include "application.h"
 #include "window.h"
@@ -116,6 +118,15 @@ quit_activated (GSimpleAction *action,
   g_list_free (windows);
 }
 
+/* SIGTERM or SIGINT (logout, kill, Ctrl+C in a terminal): quit as the menu
+ * does, so that the windows save the last corrections first. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  quit_activated (NULL, NULL, user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 static const GActionEntry app_actions[] = {
   { .name = "open", .activate = open_activated },
   { .name = "about", .activate = about_activated },
@@ -156,6 +167,8 @@ hy_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   gtk_window_set_default_icon_name (APP_ID);
+  g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  g_unix_signal_add (SIGINT, on_quit_signal, app);
 }
 
 static void
@@ -169,7 +182,7 @@ hy_application_activate (GApplication *app)
 }
 
 /* An empty active window takes the first file; every other file gets a new
- * window. */
+ * window. A folder opens as a review queue. */
 static void
 hy_application_open (GApplication  *app,
                      GFile        **files,
@@ -185,7 +198,10 @@ hy_application_open (GApplication  *app,
         window = HY_WINDOW (active);
       else
         window = hy_window_new (GTK_APPLICATION (app));
-      hy_window_open (window, files[i]);
+      if (g_file_query_file_type (files[i], G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY)
+        hy_window_open_folder (window, files[i]);
+      else
+        hy_window_open (window, files[i]);
       gtk_window_present (GTK_WINDOW (window));
     }
 }
