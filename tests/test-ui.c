@@ -689,6 +689,15 @@ test_review_edit (void)
   g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, k);
   g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Move Landmark");
   g_assert_true (hy_document_get_dirty (document));
+  /* the list followed: state and distance moved (the model gives 0.1 mm per px) */
+  {
+    g_autofree char *row = hy_landmark_list_describe_row (hy_window_get_landmark_list (window), k);
+    g_autofree char *want = g_strdup_printf ("%.1f mm", hy_document_get_distance_moved (document, k));
+
+    g_assert_true (g_str_has_prefix (row, "Moved "));
+    g_assert_true (g_str_has_suffix (row, want));
+    g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.1);
+  }
 
   /* one drag, one step: Ctrl+Z (win.undo) puts it back */
   g_assert_cmpstr (undo_accels[0], ==, "<Control>z");

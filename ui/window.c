@@ -9,7 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "landmark_list.h"
 #include "model.h"
 #include "predict_job.h"
 #include "queue_sidebar.h"
@@ -613,6 +612,14 @@ hy_window_get_canvas (HyWindow *self)
   g_return_val_if_fail (HY_IS_WINDOW (self), NULL);
 
   return self->canvas;
+}
+
+HyLandmarkList *
+hy_window_get_landmark_list (HyWindow *self)
+{
+  g_return_val_if_fail (HY_IS_WINDOW (self), NULL);
+
+  return self->landmark_list;
 }
 
 HyDocument *

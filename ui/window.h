@@ -11,6 +11,7 @@
 
 #include "document.h"
 #include "landmark_canvas.h"
+#include "landmark_list.h"
 #include "review_queue.h"
 
 G_BEGIN_DECLS
@@ -45,6 +46,9 @@ GFile       *hy_window_get_file       (HyWindow       *self);
 const char  *hy_window_get_error      (HyWindow       *self);
 
 HyLandmarkCanvas *hy_window_get_canvas (HyWindow       *self);
+
+/* The side panel's landmark list. */
+HyLandmarkList *hy_window_get_landmark_list (HyWindow  *self);
 
 /* The document shown (borrowed), or NULL. Its "changed" signal tells of
  * every edit, during drags too. */
