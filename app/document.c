@@ -293,8 +293,9 @@ void hy_document_accept_all(HyDocument *self) {
   push(self, c);
 }
 
-gboolean hy_document_apply_prediction(HyDocument *self, const HyPredictResult *r,
+gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *prediction,
                                       GError **error) {
+  g_autoptr(HyPredictResult) r = prediction;
   g_return_val_if_fail(HY_IS_DOCUMENT(self), FALSE);
   g_return_val_if_fail(r, FALSE);
   HyAnnotation *a = self->annotation;
@@ -324,16 +325,9 @@ gboolean hy_document_apply_prediction(HyDocument *self, const HyPredictResult *r
     add_change(c, a, i, &after);
   }
   /* heatmaps are not part of the annotation: they stay through undo */
-  hy_predict_result_free(self->prediction);
-  self->prediction = g_new0(HyPredictResult, 1);
-  *self->prediction = *r;
-  self->prediction->points = g_memdup2(r->points, sizeof(hy_point) * (gsize)r->K);
-  self->prediction->confidence = g_memdup2(r->confidence, sizeof(float) * (gsize)r->K);
-  self->prediction->model_id = g_strdup(r->model_id);
-  self->prediction->landmark_set = g_strdup(r->landmark_set);
-  self->prediction->heatmaps =
-      g_memdup2(r->heatmaps, sizeof(float) * (gsize)r->K * r->map_w * r->map_h);
   if (a->spacing_mm <= 0 && r->spacing_mm > 0) a->spacing_mm = r->spacing_mm;
+  hy_predict_result_free(self->prediction);
+  self->prediction = g_steal_pointer(&r);
   push(self, c);
   return TRUE;
 }

@@ -74,9 +74,9 @@ void hy_document_confirm(HyDocument *self, int index);
 void hy_document_mark_absent(HyDocument *self, int index);
 /* Confirms every predicted or moved landmark that has a position. */
 void hy_document_accept_all(HyDocument *self);
-/* Applies a prediction as described above; refuses one of another landmark
- * count or image size. */
-gboolean hy_document_apply_prediction(HyDocument *self, const HyPredictResult *r,
+/* Applies a prediction as described above, taking it (also on failure: the
+ * heatmaps are large); refuses one of another landmark count or image size. */
+gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *prediction,
                                       GError **error);
 
 gboolean hy_document_can_undo(HyDocument *self);

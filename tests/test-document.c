@@ -69,9 +69,8 @@ static HyPredictResult *prediction(int K, double offset) {
 }
 
 static void predict(HyDocument *doc, double offset) {
-  g_autoptr(HyPredictResult) r = prediction(3, offset);
   GError *error = NULL;
-  g_assert_true(hy_document_apply_prediction(doc, r, &error));
+  g_assert_true(hy_document_apply_prediction(doc, prediction(3, offset), &error));
   g_assert_no_error(error);
 }
 
@@ -213,9 +212,8 @@ static void test_autosave_reload(void) {
   g_assert_cmpint(point(doc, 0)->state, ==, HY_LANDMARK_CONFIRMED);
   g_assert_cmpfloat(point(doc, 1)->x, ==, 32);
   /* one of another landmark count is refused */
-  g_autoptr(HyPredictResult) r = prediction(2, 0);
   GError *error = NULL;
-  g_assert_false(hy_document_apply_prediction(doc, r, &error));
+  g_assert_false(hy_document_apply_prediction(doc, prediction(2, 0), &error));
   g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_clear_error(&error);
 }

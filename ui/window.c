@@ -313,10 +313,11 @@ on_predicted (GObject      *source_object,
   Prediction *p = user_data;
   HyWindow *self = p->window;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HyPredictResult) r = hy_predict_job_run_finish (HY_PREDICT_JOB (source_object), result, &error);
+  HyPredictResult *r = hy_predict_job_run_finish (HY_PREDICT_JOB (source_object), result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || p->document != self->document)
     {
+      hy_predict_result_free (r);
       prediction_free (p);
       return;
     }
