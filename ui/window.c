@@ -31,6 +31,8 @@ struct _HyWindow
   GtkWidget        *side_panel;
   GtkStack         *side_stack;
   HyLandmarkList   *landmark_list;
+  GtkAdjustment    *level_adjustment;
+  GtkAdjustment    *window_adjustment;
   GtkAdjustment    *opacity_adjustment;
   GtkRevealer      *error_revealer;
   GtkImage         *error_icon;
@@ -1074,6 +1076,8 @@ hy_window_class_init (HyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HyWindow, side_panel);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, side_stack);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, landmark_list);
+  gtk_widget_class_bind_template_child (widget_class, HyWindow, level_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, HyWindow, window_adjustment);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, opacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, HyWindow, error_icon);
@@ -1129,6 +1133,11 @@ hy_window_init (HyWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->queue = hy_review_queue_new (NULL);
   hy_queue_sidebar_set_queue (self->queue_sidebar, self->queue);
+  /* the sliders and the right-button drag set the same window/level */
+  g_object_bind_property (self->canvas, "window-centre", self->level_adjustment, "value",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->canvas, "window-width", self->window_adjustment, "value",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
