@@ -304,6 +304,12 @@ gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *predict
                 _("the model predicts %d landmarks, the image has %d"), r->K, a->n_points);
     return FALSE;
   }
+  if (r->landmark_set && g_strcmp0(r->landmark_set, a->landmark_set)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                _("the model is for the landmark set '%s', the image's annotation for '%s'"),
+                r->landmark_set, a->landmark_set);
+    return FALSE;
+  }
   if (r->image_w != a->width || r->image_h != a->height) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                 _("the prediction is for a %d × %d image, this one is %d × %d"), r->image_w,

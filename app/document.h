@@ -75,7 +75,7 @@ void hy_document_mark_absent(HyDocument *self, int index);
 /* Confirms every predicted or moved landmark that has a position. */
 void hy_document_accept_all(HyDocument *self);
 /* Applies a prediction as described above, taking it (also on failure: the
- * heatmaps are large); refuses one of another landmark count or image size. */
+ * heatmaps are large); refuses one of another landmark count, landmark set or image size. */
 gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *prediction,
                                       GError **error);
 

@@ -216,6 +216,14 @@ static void test_autosave_reload(void) {
   g_assert_false(hy_document_apply_prediction(doc, prediction(2, 0), &error));
   g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_clear_error(&error);
+  /* nor one of another landmark set */
+  HyPredictResult *other = prediction(3, 0);
+  g_free(other->landmark_set);
+  other->landmark_set = g_strdup("hand");
+  g_assert_false(hy_document_apply_prediction(doc, other, &error));
+  g_assert_nonnull(strstr(error->message, "'hand'"));
+  g_clear_error(&error);
+  g_assert_cmpfloat(point(doc, 2)->predicted_x, ==, 52);
 }
 
 static void test_damaged_kept_aside(void) {
