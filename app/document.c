@@ -452,12 +452,26 @@ static HyAnnotation *new_annotation(const char *image_path, const hy_image *imag
   return g_steal_pointer(&a);
 }
 
-/* The annotation at path, or NULL with *damaged set when it is not usable for
- * this image: then it is set aside and *notice says so. */
-static HyAnnotation *load_existing(const char *path, const hy_image *image, HyLandmarkSet *set,
+/* The set an annotation file names, when that is not `set` but is found:
+ * corrections made with another set are not damaged. NULL otherwise. */
+static HyLandmarkSet *other_set(const char *path, HyLandmarkSet *set) {
+  g_autoptr(HyAnnotation) a = hy_annotation_load(path, NULL, NULL);
+  if (!a || !g_strcmp0(a->landmark_set, hy_landmark_set_get_name(set))) return NULL;
+  return hy_landmark_set_new_named(a->landmark_set, NULL);
+}
+
+/* The annotation at path checked against *set (which may become the set
+ * the file names), or NULL when it is not usable for this image: then it is
+ * set aside and *notice says so. */
+static HyAnnotation *load_existing(const char *path, const hy_image *image, HyLandmarkSet **set,
                                    char **notice, GError **error) {
   g_autoptr(GError) local = NULL;
-  g_autoptr(HyAnnotation) a = hy_annotation_load(path, set, &local);
+  HyLandmarkSet *other = other_set(path, *set);
+  if (other) {
+    g_object_unref(*set);
+    *set = other;
+  }
+  g_autoptr(HyAnnotation) a = hy_annotation_load(path, *set, &local);
   if (!a && !g_error_matches(local, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID)) {
     g_propagate_error(error, g_steal_pointer(&local));
     return NULL;
@@ -486,9 +500,10 @@ HyDocument *hy_document_new(const char *image_path, hy_image *image, HyLandmarkS
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
   g_autofree char *annotation_path = hy_annotation_path_for_image(image_path);
   g_autoptr(HyAnnotation) a = NULL;
+  g_autoptr(HyLandmarkSet) used = g_object_ref(set);
   GError *local = NULL;
   if (g_file_test(annotation_path, G_FILE_TEST_EXISTS)) {
-    a = load_existing(annotation_path, image, set, notice, &local);
+    a = load_existing(annotation_path, image, &used, notice, &local);
     if (local) {
       g_propagate_error(error, local);
       hy_image_free(image);
@@ -496,7 +511,10 @@ HyDocument *hy_document_new(const char *image_path, hy_image *image, HyLandmarkS
       return NULL;
     }
   }
-  if (!a) a = new_annotation(image_path, image, set, &local);
+  if (!a) {
+    g_set_object(&used, set);
+    a = new_annotation(image_path, image, set, &local);
+  }
   if (!a) {
     g_propagate_error(error, local);
     hy_image_free(image);
@@ -507,7 +525,7 @@ HyDocument *hy_document_new(const char *image_path, hy_image *image, HyLandmarkS
   self->image_path = g_strdup(image_path);
   self->annotation_path = g_steal_pointer(&annotation_path);
   self->image = image;
-  self->set = g_object_ref(set);
+  self->set = g_steal_pointer(&used);
   self->annotation = g_steal_pointer(&a);
   return self;
 }

@@ -31,10 +31,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(HyDocument, hy_document, HY, DOCUMENT, GObject)
 
 /* A document for the image at image_path, already decoded in image (taken:
- * allocated with g_new0, freed with hy_image_free and g_free). Loads the
- * annotation beside it when there is one; a damaged one is set aside and
- * *notice (may be NULL) receives a one-line message saying so. Fails when
- * the annotation cannot be read (e.g. permissions) or set aside. */
+ * allocated with g_new0, freed with hy_image_free and g_free), with landmark
+ * set `set`, or the installed set an existing annotation names. Loads the
+ * annotation beside the image when there is one; a damaged one is set aside
+ * and *notice (may be NULL) receives a one-line message saying so. Fails
+ * when the annotation cannot be read (e.g. permissions) or set aside. */
 HyDocument *hy_document_new(const char *image_path, hy_image *image, HyLandmarkSet *set,
                             char **notice, GError **error);
 

@@ -267,6 +267,31 @@ static void test_damaged_kept_aside(void) {
   g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
 }
 
+/* Corrections made with another (installed) landmark set are that set's,
+ * not damaged. */
+static void test_other_set(void) {
+  g_autofree char *sets = g_build_filename(HY_SOURCE_DIR, "data", "landmarks", NULL);
+  g_setenv("HYATT_LANDMARKS_DIR", sets, TRUE);
+  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autofree char *path = image_file("other-set");
+  g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
+  g_autoptr(HyAnnotation) a = hy_annotation_new("x.png", 100, 80, "isbi2015", 19);
+  a->points[4].x = a->points[4].y = 7;
+  a->points[4].state = HY_LANDMARK_CONFIRMED;
+  GError *error = NULL;
+  g_assert_true(hy_annotation_save(a, json, &error));
+  g_autofree char *notice = NULL;
+  g_autoptr(HyDocument) doc = open_doc(path, set, &notice);
+  g_assert_null(notice);
+  g_assert_cmpint(hy_document_get_n_landmarks(doc), ==, 19);
+  g_assert_cmpstr(hy_landmark_set_get_name(hy_document_get_landmark_set(doc)), ==, "isbi2015");
+  g_assert_cmpint(point(doc, 4)->state, ==, HY_LANDMARK_CONFIRMED);
+  /* the tri model's prediction does not fit it */
+  g_assert_false(hy_document_apply_prediction(doc, prediction(3, 0), &error));
+  g_clear_error(&error);
+  g_unsetenv("HYATT_LANDMARKS_DIR");
+}
+
 static void test_unreadable_refused(void) {
   if (geteuid() == 0) {
     g_test_skip("root reads any file");
@@ -291,6 +316,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/document/drag-merge", test_drag_merge);
   g_test_add_func("/document/autosave-reload", test_autosave_reload);
   g_test_add_func("/document/damaged-kept-aside", test_damaged_kept_aside);
+  g_test_add_func("/document/other-set", test_other_set);
   g_test_add_func("/document/unreadable-refused", test_unreadable_refused);
   return g_test_run();
 }
