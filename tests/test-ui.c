@@ -746,6 +746,14 @@ test_review_edit (void)
   g_assert_cmpint (hy_document_get_annotation (document)->points[next].state, ==, HY_LANDMARK_ABSENT);
   g_assert_false (hy_document_can_undo (document));
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "portrait.png");
+  /* ready for Enter: the first landmark still to check is selected */
+  {
+    int sel = hy_landmark_canvas_get_selected (hy_window_get_canvas (window));
+
+    g_assert_cmpint (sel, >=, 0);
+    g_assert_cmpint (sel, !=, next);
+    g_assert_cmpint (hy_document_get_annotation (document)->points[sel].state, <=, HY_LANDMARK_MOVED);
+  }
   close_window (window);
 }
 

@@ -66,6 +66,8 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 static void start_prediction (HyWindow *self);
+static int  next_to_check    (HyWindow *self,
+                              int       after);
 
 /* ---- banner -------------------------------------------------------------- */
 
@@ -260,6 +262,8 @@ set_document (HyWindow   *self,
   hy_landmark_canvas_set_grey (self->canvas, HY_GREY_FLOAT, image->pixels,
                                image->width, image->height, sizeof (float) * (gsize) image->width);
   sync_canvas (self);
+  /* ready for Enter: the first landmark still to check */
+  hy_landmark_canvas_set_selected (self->canvas, next_to_check (self, -1));
   hy_landmark_list_set_document (self->landmark_list, document);
   hy_landmark_list_set_selected (self->landmark_list, hy_landmark_canvas_get_selected (self->canvas));
   update_heatmap (self);
@@ -336,7 +340,7 @@ on_predicted (GObject      *source_object,
   else
     {
       if (hy_landmark_canvas_get_selected (self->canvas) < 0)
-        hy_landmark_canvas_set_selected (self->canvas, 0);
+        hy_landmark_canvas_set_selected (self->canvas, next_to_check (self, -1));
       update_heatmap (self);
     }
   update_actions (self);
@@ -675,27 +679,39 @@ on_selection_changed (HyWindow *self,
   update_heatmap (self);
 }
 
+/* The first landmark after `after` (wrapping round; -1: from the first)
+ * still to check: predicted or moved, with a position. -1 if none. */
+static int
+next_to_check (HyWindow *self,
+               int       after)
+{
+  const HyAnnotation *a = hy_document_get_annotation (self->document);
+
+  for (int step = 1; step <= a->n_points; step++)
+    {
+      int i = (after + step + a->n_points) % a->n_points;
+      const HyAnnotationPoint *p = &a->points[i];
+
+      if (i != after && !isnan (p->x) &&
+          (p->state == HY_LANDMARK_PREDICTED || p->state == HY_LANDMARK_MOVED))
+        return i;
+    }
+  return -1;
+}
+
 /* Confirms, then goes on to the next landmark still to check. */
 static void
 on_confirm (HyWindow *self,
             guint     index)
 {
-  const HyAnnotation *a;
+  int next;
 
   if (self->document == NULL)
     return;
   hy_document_confirm (self->document, (int) index);
-  a = hy_document_get_annotation (self->document);
-  for (int step = 1; step < a->n_points; step++)
-    {
-      int i = ((int) index + step) % a->n_points;
-
-      if (a->points[i].state == HY_LANDMARK_PREDICTED || a->points[i].state == HY_LANDMARK_MOVED)
-        {
-          hy_landmark_canvas_set_selected (self->canvas, i);
-          return;
-        }
-    }
+  next = next_to_check (self, (int) index);
+  if (next >= 0)
+    hy_landmark_canvas_set_selected (self->canvas, next);
 }
 
 static void
