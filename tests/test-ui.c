@@ -817,6 +817,50 @@ test_review_folder (void)
   close_window (window);
 }
 
+/* When the corrections cannot be saved (here the writer's temp is taken by
+ * a folder), the banner says so, another image does not replace the one
+ * shown, and the first close keeps the window. */
+static void
+test_review_save_fails (void)
+{
+  g_autofree char *dir = g_build_filename (tu_tmpdir (), "unsavable", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "a.png.hyatt.json.tmp-save", NULL);
+  g_autofree char *portrait = write_test_png (100, 120);
+  g_autofree char *bytes = NULL;
+  g_autoptr(GFile) fb = g_file_new_for_path (b);
+  gsize len;
+  HyWindow *window;
+  gpointer weak;
+
+  g_assert_cmpint (g_mkdir_with_parents (blocker, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (portrait, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (a, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, bytes, (gssize) len, NULL));
+
+  window = open_file (a);
+  g_assert_true (wait_for (predicted, window));
+  g_assert_true (hy_document_get_dirty (hy_window_get_document (window)));
+  hy_window_open (window, fb);
+  g_assert_true (wait_for (error_shown, window));
+  g_test_message ("banner: %s", hy_window_get_error (window));
+  g_assert_nonnull (strstr (hy_window_get_error (window), "Could not save the corrections"));
+  g_assert_true (g_str_has_suffix (g_file_peek_path (hy_window_get_file (window)), "a.png"));
+  g_assert_true (hy_document_get_dirty (hy_window_get_document (window)));
+
+  /* the first close keeps the window and its corrections, the second goes */
+  weak = window;
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  settle ();
+  g_assert_nonnull (weak);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_object_remove_weak_pointer (G_OBJECT (window), &weak);
+  close_window (window);
+  g_assert_cmpint (g_rmdir (blocker), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -842,6 +886,7 @@ main (int   argc,
   g_test_add_func ("/ui/window-size", test_window_size);
   g_test_add_func ("/ui/review/edit", test_review_edit);
   g_test_add_func ("/ui/review/folder", test_review_folder);
+  g_test_add_func ("/ui/review/save-fails", test_review_save_fails);
   g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
   g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
   g_test_add_func ("/ui/canvas/keys", test_canvas_keys);

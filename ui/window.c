@@ -243,7 +243,6 @@ set_document (HyWindow   *self,
   if (self->document != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->document, self);
-      /* the last edits are saved when it goes */
       g_clear_object (&self->document);
     }
   self->document = g_object_ref (document);
@@ -485,6 +484,14 @@ on_load_done (GObject      *source_object,
   if (l == NULL)
     {
       show_error (self, d->file, error->message);
+      return;
+    }
+  /* nothing lost: the image shown stays if its corrections cannot be saved
+   * ("save-failed" has put the reason in the banner) */
+  if (self->document != NULL && hy_document_get_dirty (self->document) &&
+      !hy_document_save (self->document, NULL))
+    {
+      loaded_free (l);
       return;
     }
   g_set_object (&self->set, l->set);
