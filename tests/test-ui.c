@@ -803,6 +803,19 @@ test_review_folder (void)
   g_assert_true (wait_for (shows_file, state));
   g_assert_null (hy_window_get_error (window));
 
+  /* other panels join the side panel's stack, after the landmark list */
+  {
+    GtkWidget *page = gtk_label_new ("measurements");
+    GtkWidget *stack;
+
+    hy_window_add_side_page (window, page, "measurements", "Measurements");
+    stack = gtk_widget_get_parent (page);
+    g_assert_true (GTK_IS_STACK (stack));
+    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "landmarks") != NULL);
+    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "measurements") == page);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "landmarks");
+  }
+
   g_assert_cmpstr (next_accels[0], ==, "Page_Down");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-image", NULL));
   state[1] = "b.png";
