@@ -20,7 +20,7 @@
  * image fails); landmarks someone has moved, confirmed or marked absent
  * keep their x, y and state (only the predicted_* fields and confidence are
  * renewed), and "created" is kept. Corrections made on a different image
- * (other SHA-256) are refused.
+ * (other SHA-256) or for another landmark set are refused.
  *
  * One line per image on stdout; a failing image prints one line on stderr
  * and the others are still done; the exit status is 1 if any failed. */
@@ -65,8 +65,8 @@ static int n_corrected(const HyAnnotation *a) {
 
 /* The annotation at path if there is one, checked against this prediction;
  * else (with *a NULL) TRUE. */
-static gboolean read_existing(const char *path, const char *sha256, int K, HyAnnotation **a,
-                              GError **error) {
+static gboolean read_existing(const char *path, const char *sha256, int K, const char *set,
+                              HyAnnotation **a, GError **error) {
   *a = NULL;
   if (!g_file_test(path, G_FILE_TEST_EXISTS)) return TRUE;
   g_autofree char *disp = g_filename_display_name(path);
@@ -81,6 +81,13 @@ static gboolean read_existing(const char *path, const char *sha256, int K, HyAnn
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                 _("%s holds %d landmarks, the model predicts %d; it was not overwritten"), disp,
                 old->n_points, K);
+    return FALSE;
+  }
+  if (n_corrected(old) && g_strcmp0(old->landmark_set, set)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                _("%s holds corrections of the landmark set '%s', the model predicts '%s'; it "
+                  "was not overwritten"),
+                disp, old->landmark_set, set);
     return FALSE;
   }
   if (n_corrected(old) && g_strcmp0(old->sha256, sha256)) {
@@ -176,7 +183,7 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, err.msg);
     goto done;
   }
-  if (!read_existing(json_path, sha256, p->K, &a, error)) goto done;
+  if (!read_existing(json_path, sha256, p->K, j->info->landmark_set, &a, error)) goto done;
   a = annotation_of(j, path, sha256, p, a);
   if (!hy_annotation_save(a, json_path, error)) goto done;
   if (j->overlay && !write_overlay(j, &img, p, png_path, error)) goto done;
