@@ -1,7 +1,8 @@
 /* `hyatt predict` (path in $HYATT_BIN) with a random `tiny` model file:
  * the annotation JSON and overlay PNG it writes, a failing image among
  * good ones, corrections in an existing annotation kept, a damaged one left
- * alone, and its usage errors. */
+ * alone, one of another landmark count or set refused, and its usage
+ * errors. */
 #include <cairo.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
