@@ -827,6 +827,18 @@ test_review_folder (void)
     if (strstr (name, ".damaged-") != NULL)
       aside++;
   g_assert_cmpint (aside, ==, 1);
+
+  /* "next to review" goes back to a.png, which is not done yet */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-to-review", NULL));
+  state[1] = "a.png";
+  g_assert_true (wait_for (shows_file, state));
+  /* the folder is remembered for the Open dialogs */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_autofree char *last = g_settings_get_string (settings, "last-folder");
+
+    g_assert_cmpstr (last, ==, dir);
+  }
   close_window (window);
 }
 
