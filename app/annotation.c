@@ -1,10 +1,14 @@
 #include "annotation.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
+
+#include "fileio.h"
 
 G_DEFINE_QUARK(hy-annotation-error-quark, hy_annotation_error)
 
@@ -77,6 +81,26 @@ void hy_annotation_free(HyAnnotation *a) {
   g_free(a);
 }
 
+gboolean hy_annotation_is_reviewed(const HyAnnotation *a) {
+  g_return_val_if_fail(a, FALSE);
+  for (int i = 0; i < a->n_points; i++)
+    if (a->points[i].state != HY_LANDMARK_CONFIRMED && a->points[i].state != HY_LANDMARK_ABSENT)
+      return FALSE;
+  return TRUE;
+}
+
+double hy_annotation_mean_confidence(const HyAnnotation *a) {
+  g_return_val_if_fail(a, NAN);
+  double sum = 0;
+  int n = 0;
+  for (int i = 0; i < a->n_points; i++)
+    if (!isnan(a->points[i].confidence)) {
+      sum += a->points[i].confidence;
+      n++;
+    }
+  return n ? sum / n : NAN;
+}
+
 char *hy_annotation_path_for_image(const char *image_path) {
   g_return_val_if_fail(image_path, NULL);
   return g_strconcat(image_path, HY_ANNOTATION_SUFFIX, NULL);
@@ -90,8 +114,11 @@ typedef struct reader {
 } reader;
 
 static gboolean fail(reader *r, const char *field, const char *what) {
-  g_set_error(r->error, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID, "%s: %s: %s", r->disp,
-              field, what);
+  g_autofree char *text = g_strdup_printf("%s: %s: %s", r->disp, field, what);
+  /* one line, also when the file's strings (or json-glib quoting them)
+   * bring line breaks */
+  g_strdelimit(text, "\n\r\t\v\f", ' ');
+  g_set_error_literal(r->error, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID, text);
   return FALSE;
 }
 
@@ -245,14 +272,11 @@ static gboolean read_root(reader *r, JsonNode *root, HyLandmarkSet *set, HyAnnot
   return TRUE;
 }
 
-HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error) {
-  g_return_val_if_fail(path, NULL);
+HyAnnotation *hy_annotation_load_from_data(const char *data, gsize len, const char *origin,
+                                           HyLandmarkSet *set, GError **error) {
+  g_return_val_if_fail(data && origin, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-  g_autofree char *disp = g_filename_display_name(path);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents(path, &data, &len, error)) return NULL;
-  reader r = {disp, error};
+  reader r = {origin, error};
   if (len > HY_ANNOTATION_MAX_BYTES) {
     fail(&r, "/", _("larger than 16 MiB"));
     return NULL;
@@ -266,6 +290,16 @@ HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **
   g_autoptr(HyAnnotation) a = g_new0(HyAnnotation, 1);
   if (!read_root(&r, json_parser_get_root(parser), set, a)) return NULL;
   return g_steal_pointer(&a);
+}
+
+HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error) {
+  g_return_val_if_fail(path, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+  g_autofree char *disp = g_filename_display_name(path);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error)) return NULL;
+  return hy_annotation_load_from_data(data, len, disp, set, error);
 }
 
 /* ---- saving ------------------------------------------------------------- */
@@ -347,10 +381,14 @@ gboolean hy_annotation_save(HyAnnotation *a, const char *path, GError **error) {
   a->modified = now_iso8601();
   if (!a->created) a->created = g_strdup(a->modified);
   g_autofree char *text = hy_annotation_to_data(a);
-  /* CONSISTENT | DURABLE: temporary file beside path, fsync, rename */
-  return g_file_set_contents_full(path, text, -1,
-                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                  0666, error);
+  /* the core's writer: temp beside path, fsync, rename; a kill leaves at
+   * most its one temp, which the next save reuses (autosaves come often) */
+  hy_error err = {0};
+  if (hy_write_file_atomic(path, text, strlen(text), &err) != HY_OK) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean hy_annotation_keep_aside(const char *path, char **new_path, GError **error) {

@@ -77,6 +77,11 @@ HyAnnotation *hy_annotation_copy(const HyAnnotation *a);
 void hy_annotation_free(HyAnnotation *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HyAnnotation, hy_annotation_free)
 
+/* Whether every landmark is confirmed or absent. */
+gboolean hy_annotation_is_reviewed(const HyAnnotation *a);
+/* The mean confidence of the landmarks that have one, NAN if none has. */
+double hy_annotation_mean_confidence(const HyAnnotation *a);
+
 /* `<image_path>.hyatt.json` (free with g_free). */
 char *hy_annotation_path_for_image(const char *image_path);
 
@@ -87,8 +92,14 @@ char *hy_annotation_path_for_image(const char *image_path);
  * the image; read errors come as G_FILE_ERROR. */
 HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **error);
 
+/* The same from memory (data need not end in NUL); origin names it in
+ * messages. */
+HyAnnotation *hy_annotation_load_from_data(const char *data, gsize len, const char *origin,
+                                           HyLandmarkSet *set, GError **error);
+
 /* Sets a->modified (and a->created if NULL) to now, then writes a to path
- * atomically: the old file stays intact when that fails. */
+ * atomically (hy_write_file_atomic): the old file stays intact when that
+ * fails (G_IO_ERROR_FAILED, one line naming the file). */
 gboolean hy_annotation_save(HyAnnotation *a, const char *path, GError **error);
 
 /* The JSON text of a, ending in a newline (free with g_free). */

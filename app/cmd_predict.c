@@ -4,7 +4,7 @@
  * image's folder), with --overlay also `<image file name>.overlay.png`:
  * the image, the finest head's heatmaps tinted per landmark, and the points.
  *
- * The annotation (json-glib, written atomically):
+ * The annotation (DESIGN §4.2, app/annotation.h):
  *   {"format": "hyatt-annotation", "version": 1,
  *    "image": {"file": base name, "width", "height", "sha256": of the file's
  *              bytes, "spacing_mm": --spacing, else the DICOM header's, else
@@ -16,11 +16,12 @@
  *                   "predicted_x", "predicted_y", "confidence"}, …]}
  * Coordinates are original-image pixels, pixel centres at integers.
  *
- * An existing annotation is never lost: one that cannot be read is left
- * alone (that image fails); landmarks someone has moved, confirmed or
- * marked absent keep their x, y and state (only the predicted_* fields and
- * confidence are renewed), and "created" is kept. Corrections made on a
- * different image (other SHA-256) or landmark count are refused.
+ * Written with app/annotation.c. An existing annotation is never lost: one
+ * that cannot be read or holds another landmark count is left alone (that
+ * image fails); landmarks someone has moved, confirmed or marked absent
+ * keep their x, y and state (only the predicted_* fields and confidence are
+ * renewed), and "created" is kept. Corrections made on a different image
+ * (other SHA-256) or for another landmark set are refused.
  *
  * One line per image on stdout; a failing image prints one line on stderr
  * and the others are still done; the exit status is 1 if any failed. */
@@ -28,15 +29,13 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "annotation.h"
 #include "cli.h"
 #include "config.h"
-#include "fileio.h"
 #include "image.h"
 #include "image_file.h"
 #include "model.h"
@@ -44,8 +43,6 @@
 #include "predict.h"
 
 #define CMD "predict"
-#define FORMAT "hyatt-annotation"
-#define FORMAT_VERSION 1
 
 typedef struct job {
   hy_predictor *predictor; /* owned */
@@ -56,24 +53,6 @@ typedef struct job {
   double spacing;          /* --spacing, 0 when not given */
 } job;
 
-/* What an existing annotation says that must survive a new prediction. */
-typedef struct kept {
-  char *created;   /* owned, or NULL */
-  int n;           /* landmarks with a user's state, 0 if none */
-  gboolean *edited; /* owned, [K] */
-  char **state;    /* owned, [K] */
-  double *x, *y;   /* owned, [K] */
-} kept;
-
-static void kept_clear(kept *k) {
-  g_free(k->created);
-  g_free(k->edited);
-  if (k->state) g_strfreev(k->state);
-  g_free(k->x);
-  g_free(k->y);
-  memset(k, 0, sizeof *k);
-}
-
 static char *sha256_of_file(const char *path, GError **error) {
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -81,90 +60,52 @@ static char *sha256_of_file(const char *path, GError **error) {
   return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
 }
 
-static gboolean is_user_state(const char *s) {
-  return !g_strcmp0(s, "moved") || !g_strcmp0(s, "confirmed") || !g_strcmp0(s, "absent");
+static int n_corrected(const HyAnnotation *a) {
+  int n = 0;
+  for (int k = 0; k < a->n_points; k++) n += a->points[k].state != HY_LANDMARK_PREDICTED;
+  return n;
 }
 
-/* Reads what must be kept from the annotation at path, if there is one. */
-static gboolean read_existing(const char *path, const char *sha256, int K, kept *out,
-                              GError **error) {
+/* The annotation at path if there is one, checked against this prediction;
+ * else (with *a NULL) TRUE. */
+static gboolean read_existing(const char *path, const char *sha256, int K, const char *set,
+                              HyAnnotation **a, GError **error) {
+  *a = NULL;
   if (!g_file_test(path, G_FILE_TEST_EXISTS)) return TRUE;
   g_autofree char *disp = g_filename_display_name(path);
-  g_autoptr(JsonParser) parser = json_parser_new();
-  g_autoptr(GError) parse_error = NULL;
-  if (!json_parser_load_from_file(parser, path, &parse_error)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                _("%s exists but cannot be read (%s); it was not overwritten"), disp,
-                parse_error->message);
+  g_autoptr(GError) load_error = NULL;
+  g_autoptr(HyAnnotation) old = hy_annotation_load(path, NULL, &load_error);
+  if (!old) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s (it was not overwritten)"),
+                load_error->message);
     return FALSE;
   }
-  JsonNode *root = json_parser_get_root(parser);
-  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-  if (!o || g_strcmp0(json_object_get_string_member_with_default(o, "format", ""), FORMAT) ||
-      json_object_get_int_member_with_default(o, "version", 0) != FORMAT_VERSION) {
+  if (old->n_points != K) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                _("%s exists but is not a version %d hyatt annotation; it was not overwritten"),
-                disp, FORMAT_VERSION);
+                _("%s holds %d landmarks, the model predicts %d; it was not overwritten"), disp,
+                old->n_points, K);
     return FALSE;
   }
-  const char *created = json_object_get_string_member_with_default(o, "created", NULL);
-  out->created = g_strdup(created);
-  JsonArray *marks = json_object_has_member(o, "landmarks") &&
-                             JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "landmarks"))
-                         ? json_object_get_array_member(o, "landmarks")
-                         : NULL;
-  guint n = marks ? json_array_get_length(marks) : 0;
-  out->edited = g_new0(gboolean, K);
-  out->state = g_new0(char *, (gsize)K + 1);
-  out->x = g_new0(double, K);
-  out->y = g_new0(double, K);
-  int foreign = 0;
-  for (guint i = 0; i < n; i++) {
-    JsonNode *node = json_array_get_element(marks, i);
-    if (!JSON_NODE_HOLDS_OBJECT(node)) continue;
-    JsonObject *m = json_node_get_object(node);
-    const char *state = json_object_get_string_member_with_default(m, "state", "");
-    if (!is_user_state(state)) continue;
-    gint64 index = json_object_get_int_member_with_default(m, "index", 0);
-    if (index < 1 || index > K) {
-      foreign++;
-      continue;
-    }
-    out->edited[index - 1] = TRUE;
-    g_free(out->state[index - 1]);
-    out->state[index - 1] = g_strdup(state);
-    out->x[index - 1] = json_object_get_double_member_with_default(m, "x", NAN);
-    out->y[index - 1] = json_object_get_double_member_with_default(m, "y", NAN);
-    out->n++;
-  }
-  if (out->n == 0 && !foreign) return TRUE;
-  JsonObject *img = json_object_has_member(o, "image") &&
-                            JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "image"))
-                        ? json_object_get_object_member(o, "image")
-                        : NULL;
-  const char *their_sha = img ? json_object_get_string_member_with_default(img, "sha256", "") : "";
-  if (foreign || (int)n != K) {
+  if (n_corrected(old) && g_strcmp0(old->landmark_set, set)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                _("%s holds corrections of %u landmarks, the model predicts %d; it was not "
-                  "overwritten"),
-                disp, n, K);
+                _("%s holds corrections of the landmark set '%s', the model predicts '%s'; it "
+                  "was not overwritten"),
+                disp, old->landmark_set, set);
     return FALSE;
   }
-  if (g_strcmp0(their_sha, sha256)) {
+  if (n_corrected(old) && g_strcmp0(old->sha256, sha256)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                 _("%s holds corrections made on a different image (SHA-256 differs); it was "
                   "not overwritten"),
                 disp);
     return FALSE;
   }
+  *a = g_steal_pointer(&old);
   return TRUE;
 }
 
-static char *now_iso8601(void) {
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-}
-
+/* The annotation to write: a (may be NULL: a new one) renewed with p. The
+ * user's moved, confirmed and absent landmarks keep their x, y and state. */
 /* The spacing of an image and its source: --spacing, the DICOM header's,
  * the model's. */
 static double image_spacing(const job *j, const HyImageMeta *meta, HySpacingSource *source) {
@@ -175,78 +116,45 @@ static double image_spacing(const job *j, const HyImageMeta *meta, HySpacingSour
          : meta->spacing_mm > 0 ? meta->spacing_mm : j->info->spacing_mm;
 }
 
-static char *annotation_json(const job *j, const char *image_path, const char *sha256,
-                             const hy_prediction *p, const kept *keep, const HyImageMeta *meta) {
+static HyAnnotation *annotation_of(const job *j, const char *image_path, const char *sha256,
+                                   const hy_prediction *p, const HyImageMeta *meta,
+                                   HyAnnotation *a) {
+  if (!a) {
+    g_autofree char *base = g_path_get_basename(image_path);
+    g_autofree char *base_utf8 = g_filename_display_name(base);
+    a = hy_annotation_new(base_utf8, p->image_w, p->image_h, j->info->landmark_set, p->K);
+  }
+  a->width = p->image_w;
+  a->height = p->image_h;
+  g_free(a->sha256);
+  a->sha256 = g_strdup(sha256);
   HySpacingSource source;
   double spacing = image_spacing(j, meta, &source);
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autofree char *base = g_path_get_basename(image_path);
-  g_autofree char *base_utf8 = g_filename_display_name(base);
-  g_autofree char *now = now_iso8601();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "format");
-  json_builder_add_string_value(b, FORMAT);
-  json_builder_set_member_name(b, "version");
-  json_builder_add_int_value(b, FORMAT_VERSION);
-  json_builder_set_member_name(b, "image");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "file");
-  json_builder_add_string_value(b, base_utf8);
-  json_builder_set_member_name(b, "width");
-  json_builder_add_int_value(b, p->image_w);
-  json_builder_set_member_name(b, "height");
-  json_builder_add_int_value(b, p->image_h);
-  json_builder_set_member_name(b, "sha256");
-  json_builder_add_string_value(b, sha256);
-  json_builder_set_member_name(b, "spacing_mm");
-  if (spacing > 0)
-    json_builder_add_double_value(b, spacing);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "spacing_source");
-  json_builder_add_string_value(b, hy_spacing_source_to_string(source));
-  json_builder_end_object(b);
-  json_builder_set_member_name(b, "landmark_set");
-  json_builder_add_string_value(b, j->info->landmark_set);
-  json_builder_set_member_name(b, "model");
-  json_builder_add_string_value(b, j->info->id);
-  json_builder_set_member_name(b, "created");
-  json_builder_add_string_value(b, keep->created ? keep->created : now);
-  json_builder_set_member_name(b, "modified");
-  json_builder_add_string_value(b, now);
-  json_builder_set_member_name(b, "landmarks");
-  json_builder_begin_array(b);
-  for (int k = 0; k < p->K; k++) {
-    gboolean edited = keep->edited && keep->edited[k];
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "index");
-    json_builder_add_int_value(b, k + 1);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, j->info->landmark_names[k]);
-    json_builder_set_member_name(b, "x");
-    json_builder_add_double_value(b, edited ? keep->x[k] : p->points[k].x);
-    json_builder_set_member_name(b, "y");
-    json_builder_add_double_value(b, edited ? keep->y[k] : p->points[k].y);
-    json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(b, edited ? keep->state[k] : "predicted");
-    json_builder_set_member_name(b, "predicted_x");
-    json_builder_add_double_value(b, p->points[k].x);
-    json_builder_set_member_name(b, "predicted_y");
-    json_builder_add_double_value(b, p->points[k].y);
-    json_builder_set_member_name(b, "confidence");
-    json_builder_add_double_value(b, p->confidence[k]);
-    json_builder_end_object(b);
+  /* a spacing the user entered earlier wins over the header's and the model's */
+  if (a->spacing_source == HY_SPACING_USER && a->spacing_mm > 0 && j->spacing <= 0) spacing = 0;
+  if (spacing > 0) {
+    a->spacing_mm = spacing;
+    a->spacing_source = source;
   }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  char *text = json_generator_to_data(gen, NULL);
-  char *with_newline = g_strconcat(text, "\n", NULL);
-  g_free(text);
-  return with_newline;
+  g_free(a->landmark_set);
+  a->landmark_set = g_strdup(j->info->landmark_set);
+  g_free(a->model);
+  a->model = g_strdup(j->info->id);
+  for (int k = 0; k < p->K; k++) {
+    HyAnnotationPoint *q = &a->points[k];
+    g_free(q->name);
+    q->name = g_strdup(j->info->landmark_names[k]);
+    g_free(q->model);
+    q->model = g_strdup(j->info->id);
+    q->predicted_x = p->points[k].x;
+    q->predicted_y = p->points[k].y;
+    q->confidence = p->confidence[k];
+    if (q->state == HY_LANDMARK_PREDICTED) {
+      q->x = p->points[k].x;
+      q->y = p->points[k].y;
+    }
+  }
+  return a;
 }
 
 /* The network's input px -> head px of stride s, from predict.h's mapping. */
@@ -279,46 +187,40 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
   HyImageMeta meta;
   if (!hy_image_file_load(path, &img, &meta, error)) return FALSE;
   gboolean ok = FALSE;
-  kept keep = {0};
+  g_autoptr(HyAnnotation) a = NULL;
   g_autofree char *sha256 = sha256_of_file(path, error);
   g_autofree char *base = g_path_get_basename(path);
   g_autofree char *dir = j->out_dir ? g_strdup(j->out_dir) : g_path_get_dirname(path);
-  g_autofree char *json_name = g_strconcat(base, ".hyatt.json", NULL);
+  g_autofree char *json_name = g_strconcat(base, HY_ANNOTATION_SUFFIX, NULL);
   g_autofree char *png_name = g_strconcat(base, ".overlay.png", NULL);
   g_autofree char *json_path = g_build_filename(dir, json_name, NULL);
   g_autofree char *png_path = g_build_filename(dir, png_name, NULL);
-  g_autofree char *text = NULL, *json_disp = NULL, *spacing_text = NULL;
+  g_autofree char *json_disp = NULL, *spacing_text = NULL;
   hy_prediction *p = g_new(hy_prediction, 1);
   if (!sha256) goto done;
   if (hy_predictor_run(j->predictor, &img, p, &err) != HY_OK) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, err.msg);
     goto done;
   }
-  if (!read_existing(json_path, sha256, p->K, &keep, error)) goto done;
-  text = annotation_json(j, path, sha256, p, &keep, &meta);
-  if (hy_write_file_atomic(json_path, text, strlen(text), &err) != HY_OK) {
-    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
-    goto done;
-  }
+  if (!read_existing(json_path, sha256, p->K, j->info->landmark_set, &a, error)) goto done;
+  a = annotation_of(j, path, sha256, p, &meta, a);
+  if (!hy_annotation_save(a, json_path, error)) goto done;
   if (j->overlay && !write_overlay(j, &img, p, png_path, error)) goto done;
-  double mean = 0;
-  for (int k = 0; k < p->K; k++) mean += p->confidence[k] / p->K;
+  double mean = hy_annotation_mean_confidence(a);
+  int kept = n_corrected(a);
   json_disp = g_filename_display_name(json_path);
-  HySpacingSource source;
-  double spacing = image_spacing(j, &meta, &source);
-  spacing_text =
-      spacing > 0 ? g_strdup_printf(_("spacing %g mm %s"), spacing, hy_spacing_source_describe(source))
-                  : g_strdup(_("no spacing known"));
-  *summary = keep.n
-                 ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean confidence "
-                                     "%.2f, %s"),
-                                   json_disp, p->K, keep.n, mean, spacing_text)
-                 : g_strdup_printf(_("%s: %d landmarks, mean confidence %.2f, %s"), json_disp,
-                                   p->K, mean, spacing_text);
+  spacing_text = a->spacing_mm > 0
+                     ? g_strdup_printf(_("spacing %g mm %s"), a->spacing_mm,
+                                       hy_spacing_source_describe(a->spacing_source))
+                     : g_strdup(_("no spacing known"));
+  *summary = kept ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean "
+                                      "confidence %.2f, %s"),
+                                    json_disp, p->K, kept, mean, spacing_text)
+                  : g_strdup_printf(_("%s: %d landmarks, mean confidence %.2f, %s"), json_disp,
+                                    p->K, mean, spacing_text);
   ok = TRUE;
 done:
   g_free(p);
-  kept_clear(&keep);
   hy_image_free(&img);
   return ok;
 }

@@ -180,8 +180,29 @@ static void test_save_fails(void) {
   g_clear_error(&error);
 }
 
+/* Inputs the fuzzer (fuzz/fuzz_annotation.c) found, kept in
+ * tests/regress/annotation/: each is refused with one line naming the file. */
+static void test_regress(void) {
+  g_autofree char *dir = g_build_filename(HY_SOURCE_DIR, "tests", "regress", "annotation", NULL);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name(d)); n++) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    GError *error = NULL;
+    g_autoptr(HyAnnotation) a = hy_annotation_load(path, NULL, &error);
+    g_assert_null(a);
+    g_assert_error(error, HY_ANNOTATION_ERROR, HY_ANNOTATION_ERROR_INVALID);
+    g_assert_null(strchr(error->message, '\n'));
+    g_assert_nonnull(strstr(error->message, name));
+    g_clear_error(&error);
+  }
+  g_assert_cmpint(n, >, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/annotation/regress", test_regress);
   g_test_add_func("/annotation/round-trip", test_round_trip);
   g_test_add_func("/annotation/invalid", test_invalid);
   g_test_add_func("/annotation/keep-aside", test_keep_aside);

@@ -1,12 +1,14 @@
 /* `hyatt predict` (path in $HYATT_BIN) with a random `tiny` model file:
  * the annotation JSON and overlay PNG it writes, a failing image among
  * good ones, corrections in an existing annotation kept, a damaged one left
- * alone, and its usage errors. */
+ * alone, one of another landmark count or set refused, and its usage
+ * errors. */
 #include <cairo.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "clitest.h"
+#include "annotation.h"
 #include "hyatt.h"
 #include "model.h"
 #include "testutil.h"
@@ -215,6 +217,41 @@ static void test_existing_annotation(void) {
   g_assert_cmpstr(now, ==, damaged);
 }
 
+/* An annotation the model does not fit (another landmark count, or
+ * corrections of another landmark set) is refused, byte for byte kept. */
+static void test_foreign_annotation(void) {
+  g_autofree char *img = ct_write_png("g.png", 50, 40, 0.2f);
+  g_autofree char *dir = g_build_filename(tu_tmpdir(), "results-foreign", NULL);
+  g_autofree char *json = out_file(dir, "g.png.hyatt.json");
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  g_autoptr(HyAnnotation) nineteen = hy_annotation_new("g.png", 50, 40, "isbi2015", 19);
+  GError *error = NULL;
+  g_assert_true(hy_annotation_save(nineteen, json, &error));
+  g_autofree char *before = NULL;
+  g_assert_true(g_file_get_contents(json, &before, NULL, NULL));
+  ct_result r = ct_run("predict", "--model", model_path(), "--out", dir, img, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "holds 19 landmarks, the model predicts 2");
+  ct_result_clear(&r);
+  g_autofree char *after = NULL;
+  g_assert_true(g_file_get_contents(json, &after, NULL, NULL));
+  g_assert_cmpstr(after, ==, before);
+
+  g_autoptr(HyAnnotation) other = hy_annotation_new("g.png", 50, 40, "other", K);
+  other->points[1].x = other->points[1].y = 5;
+  other->points[1].state = HY_LANDMARK_CONFIRMED;
+  g_assert_true(hy_annotation_save(other, json, &error));
+  g_clear_pointer(&before, g_free);
+  g_assert_true(g_file_get_contents(json, &before, NULL, NULL));
+  r = ct_run("predict", "--model", model_path(), "--out", dir, img, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt predict: ", "landmark set 'other'");
+  ct_result_clear(&r);
+  g_clear_pointer(&after, g_free);
+  g_assert_true(g_file_get_contents(json, &after, NULL, NULL));
+  g_assert_cmpstr(after, ==, before);
+}
+
 static void test_usage(void) {
   g_autofree char *a = ct_write_png("f.png", 40, 40, 0.2f);
   g_autofree char *bad_model = g_build_filename(tu_tmpdir(), "bad.hyatt", NULL);
@@ -251,6 +288,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli-predict/predict", test_predict);
   g_test_add_func("/cli-predict/failing-image", test_failing_image);
   g_test_add_func("/cli-predict/existing-annotation", test_existing_annotation);
+  g_test_add_func("/cli-predict/foreign-annotation", test_foreign_annotation);
   g_test_add_func("/cli-predict/usage", test_usage);
   return g_test_run();
 }

@@ -7,6 +7,7 @@
  * points and emit the signals. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
 #include <stdlib.h>
@@ -38,6 +39,19 @@ wait_for (gboolean (*done) (gpointer data),
   return TRUE;
 }
 
+/* Lets the main loop lay out and draw for a moment. */
+static void
+settle (void)
+{
+  gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
 /* The window the application opened file in. */
 static HyWindow *
 open_file (const char *path)
@@ -64,6 +78,17 @@ image_drawn (gpointer data)
 
   return gtk_widget_get_mapped (GTK_WIDGET (view)) &&
          hy_landmark_canvas_get_image_bounds (view, &bounds);
+}
+
+/* The prediction of a new image is in the document. */
+static gboolean
+predicted (gpointer data)
+{
+  HyWindow *window = data;
+  HyDocument *document = hy_window_get_document (window);
+
+  return !hy_window_is_predicting (window) && document != NULL &&
+         !hy_document_needs_prediction (document);
 }
 
 static gboolean
@@ -107,6 +132,12 @@ write_test_png (int width,
   if (hy_image_save_png (&image, path, 8, &err) != HY_OK)
     g_error ("%s", err.msg);
   hy_image_free (&image);
+  /* the last test's corrections are not for this image */
+  {
+    g_autofree char *json = g_strconcat (path, ".hyatt.json", NULL);
+
+    g_remove (json);
+  }
   return path;
 }
 
@@ -162,12 +193,19 @@ test_open_image (gconstpointer data)
 
   g_assert_false (hy_window_is_empty (window)); /* loading */
   g_assert_true (wait_for (image_drawn, window));
+  /* a new image is predicted at once; the markers would hide the pixels
+   * looked at below */
+  g_assert_true (wait_for (predicted, window));
+  hy_landmark_canvas_set_landmarks (view, NULL, 0);
+  hy_landmark_canvas_set_heatmap (view, NULL, 0, 0, NULL);
+  settle ();
 
   image = hy_landmark_canvas_get_image (view);
   g_assert_nonnull (image);
   g_assert_cmpint (image->width, ==, iw);
   g_assert_cmpint (image->height, ==, ih);
-  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "portrait.png");
+  /* unsaved until the autosave */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "*portrait.png");
   g_assert_null (hy_window_get_error (window));
   g_assert_nonnull (hy_window_get_file (window));
 
@@ -239,6 +277,11 @@ test_actions (void)
     { "app.open", "<Control>o" },
     { "app.quit", "<Control>q" },
     { "win.close", "<Control>w" },
+    { "win.undo", "<Control>z" },
+    { "win.redo", "<Shift><Control>z" },
+    { "win.next-image", "Page_Down" },
+    { "win.previous-image", "Page_Up" },
+    { "win.all-heatmaps", "h" },
   };
 
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "open"));
@@ -248,7 +291,7 @@ test_actions (void)
     {
       g_auto(GStrv) accels = gtk_application_get_accels_for_action (app, actions[i][0]);
 
-      g_assert_cmpuint (g_strv_length (accels), ==, 1);
+      g_assert_cmpuint (g_strv_length (accels), >=, 1);
       g_assert_cmpstr (accels[0], ==, actions[i][1]);
     }
 }
@@ -560,6 +603,289 @@ test_canvas_keys (void)
   gtk_window_destroy (window);
 }
 
+
+/* ---- the window on a document ------------------------------------------- */
+
+static void
+count_change (HyDocument *document,
+              int         index,
+              guint      *n)
+{
+  (*n)++;
+}
+
+/* The landmark whose marker is farthest from all others, so a press on it
+ * cannot grab a neighbour. */
+static int
+loneliest (const HyAnnotation *a)
+{
+  int best = -1;
+  double best_d = -1;
+
+  for (int i = 0; i < a->n_points; i++)
+    {
+      double d = G_MAXDOUBLE;
+
+      if (isnan (a->points[i].x))
+        continue;
+      for (int j = 0; j < a->n_points; j++)
+        if (j != i && !isnan (a->points[j].x))
+          d = MIN (d, hypot (a->points[i].x - a->points[j].x, a->points[i].y - a->points[j].y));
+      if (d > best_d)
+        {
+          best_d = d;
+          best = i;
+        }
+    }
+  return best;
+}
+
+/* A generated image predicted with the bundled model, a drag on a marker
+ * moves the document's landmark (and the list follows during the drag),
+ * Ctrl+Z restores it, Enter confirms and moves on; closing the window saves
+ * the corrections and opening the image again shows them. */
+static void
+test_review_edit (void)
+{
+  g_autofree char *path = write_test_png (300, 360);
+  g_autofree char *json = g_strconcat (path, ".hyatt.json", NULL);
+  HyWindow *window = open_file (path);
+  HyLandmarkCanvas *canvas = hy_window_get_canvas (window);
+  HyDocument *document;
+  const HyAnnotation *a;
+  const HyAnnotationPoint *p;
+  double wx, wy, zoom, x0, y0;
+  guint changes = 0;
+  int k, next;
+  g_auto(GStrv) undo_accels = gtk_application_get_accels_for_action (app, "win.undo");
+  g_autoptr(HyLandmarkSet) set = NULL;
+  g_autoptr(HyAnnotation) saved = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wait_for (predicted, window));
+  settle ();
+  document = hy_window_get_document (window);
+  a = hy_document_get_annotation (document);
+  g_assert_cmpint (a->n_points, ==, 19);
+  g_assert_cmpuint (hy_landmark_canvas_get_n_landmarks (canvas), ==, 19);
+  g_assert_cmpstr (a->model, !=, NULL);
+  k = loneliest (a);
+  g_assert_cmpint (k, >=, 0);
+  p = &a->points[k];
+  x0 = p->x;
+  y0 = p->y;
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_PREDICTED);
+
+  /* the drag, in screen pixels; the document follows every step */
+  g_signal_connect (document, "changed", G_CALLBACK (count_change), &changes);
+  zoom = hy_landmark_canvas_get_zoom (canvas);
+  hy_landmark_canvas_image_to_widget (canvas, x0, y0, &wx, &wy);
+  hy_landmark_canvas_test_drag (canvas, wx + 2, wy - 2, 20, 10);
+  g_assert_cmpuint (changes, >=, 2);
+  g_assert_cmpfloat (fabs (p->x - CLAMP (x0 + 20 / zoom, -0.5, 299.5)), <=, 1e-9);
+  g_assert_cmpfloat (fabs (p->y - CLAMP (y0 + 10 / zoom, -0.5, 359.5)), <=, 1e-9);
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpfloat (p->predicted_x, ==, x0);
+  g_assert_cmpint (hy_landmark_canvas_get_selected (canvas), ==, k);
+  g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Move Landmark");
+  g_assert_true (hy_document_get_dirty (document));
+  /* the list followed: state and distance moved (the model gives 0.1 mm per px) */
+  {
+    g_autofree char *row = hy_landmark_list_describe_row (hy_window_get_landmark_list (window), k);
+    g_autofree char *want = g_strdup_printf ("%.1f mm", hy_document_get_distance_moved (document, k));
+
+    g_assert_true (g_str_has_prefix (row, "Moved "));
+    g_assert_true (g_str_has_suffix (row, want));
+    g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.1);
+  }
+
+  /* one drag, one step: Ctrl+Z (win.undo) puts it back */
+  g_assert_cmpstr (undo_accels[0], ==, "<Control>z");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_cmpfloat (p->x, ==, x0);
+  g_assert_cmpfloat (p->y, ==, y0);
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_PREDICTED);
+  g_assert_cmpfloat (hy_landmark_canvas_get_landmark (canvas, (guint) k)->x, ==, x0);
+  g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Predict Landmarks");
+
+  /* Enter confirms and selects the next landmark still to check */
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Return, 0));
+  g_assert_cmpint (p->state, ==, HY_LANDMARK_CONFIRMED);
+  next = hy_landmark_canvas_get_selected (canvas);
+  g_assert_cmpint (next, ==, (k + 1) % 19);
+  /* Delete marks the next one absent; redo has nothing after new steps */
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Delete, 0));
+  g_assert_cmpint (a->points[next].state, ==, HY_LANDMARK_ABSENT);
+  g_assert_false (hy_document_can_redo (document));
+  /* a nudge, then Ctrl+Shift+Z after undoing it */
+  hy_landmark_canvas_set_selected (canvas, k);
+  g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_Left, GDK_SHIFT_MASK));
+  g_assert_cmpfloat (p->x, ==, MAX (x0 - 10, -0.5));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_cmpfloat (p->x, ==, x0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo", NULL));
+  g_assert_cmpfloat (p->x, ==, MAX (x0 - 10, -0.5));
+  g_assert_true (g_str_has_prefix (gtk_window_get_title (GTK_WINDOW (window)), "*"));
+
+  /* closing saves; the file holds every correction */
+  close_window (window);
+  set = hy_landmark_set_new_named ("isbi2015", &error);
+  g_assert_no_error (error);
+  saved = hy_annotation_load (json, set, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->points[k].state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpfloat (saved->points[k].x, ==, MAX (x0 - 10, -0.5));
+  g_assert_cmpint (saved->points[next].state, ==, HY_LANDMARK_ABSENT);
+
+  /* and opening it again shows them, without predicting over them */
+  window = open_file (path);
+  g_assert_true (wait_for (predicted, window));
+  document = hy_window_get_document (window);
+  g_assert_false (hy_window_is_predicting (window));
+  g_assert_cmpint (hy_document_get_annotation (document)->points[k].state, ==, HY_LANDMARK_MOVED);
+  g_assert_cmpint (hy_document_get_annotation (document)->points[next].state, ==, HY_LANDMARK_ABSENT);
+  g_assert_false (hy_document_can_undo (document));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "portrait.png");
+  /* ready for Enter: the first landmark still to check is selected */
+  {
+    int sel = hy_landmark_canvas_get_selected (hy_window_get_canvas (window));
+
+    g_assert_cmpint (sel, >=, 0);
+    g_assert_cmpint (sel, !=, next);
+    g_assert_cmpint (hy_document_get_annotation (document)->points[sel].state, <=, HY_LANDMARK_MOVED);
+  }
+  close_window (window);
+}
+
+static gboolean
+shows_file (gpointer data)
+{
+  HyWindow *window = ((gpointer *) data)[0];
+  const char *name = ((gpointer *) data)[1];
+  GFile *file = hy_window_get_file (window);
+  g_autofree char *base = file != NULL ? g_file_get_basename (file) : NULL;
+
+  return g_strcmp0 (base, name) == 0 && hy_window_get_document (window) != NULL &&
+         !hy_window_is_predicting (window) && !hy_document_needs_prediction (hy_window_get_document (window));
+}
+
+/* A folder: the queue lists its images, Page Down goes to the next one, a
+ * damaged annotation is reported and kept aside. */
+static void
+test_review_folder (void)
+{
+  g_autofree char *dir = g_build_filename (tu_tmpdir (), "folder", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *damaged = g_build_filename (dir, "b.png.hyatt.json", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  g_auto(GStrv) next_accels = gtk_application_get_accels_for_action (app, "win.next-image");
+  g_autofree char *portrait = write_test_png (120, 160);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  HyWindow *window;
+  gpointer state[2];
+  g_autoptr(GDir) listing = NULL;
+  int aside = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (portrait, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (a, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (damaged, "{\"format\": \"hyatt-annot", -1, NULL));
+
+  g_application_activate (G_APPLICATION (app));
+  window = HY_WINDOW (gtk_application_get_windows (app)->data);
+  hy_window_open_folder (window, folder);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (hy_window_get_queue (window))), ==, 2);
+  state[0] = window;
+  state[1] = "a.png";
+  g_assert_true (wait_for (shows_file, state));
+  g_assert_null (hy_window_get_error (window));
+
+  /* other panels join the side panel's stack, after the landmark list */
+  {
+    GtkWidget *page = gtk_label_new ("measurements");
+    GtkWidget *stack;
+
+    hy_window_add_side_page (window, page, "measurements", "Measurements");
+    stack = gtk_widget_get_parent (page);
+    g_assert_true (GTK_IS_STACK (stack));
+    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "landmarks") != NULL);
+    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "measurements") == page);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "landmarks");
+  }
+
+  g_assert_cmpstr (next_accels[0], ==, "Page_Down");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-image", NULL));
+  state[1] = "b.png";
+  g_assert_true (wait_for (shows_file, state));
+  g_assert_nonnull (hy_window_get_error (window));
+  g_assert_nonnull (strstr (hy_window_get_error (window), "kept as"));
+  listing = g_dir_open (dir, 0, NULL);
+  for (const char *name; (name = g_dir_read_name (listing)) != NULL;)
+    if (strstr (name, ".damaged-") != NULL)
+      aside++;
+  g_assert_cmpint (aside, ==, 1);
+
+  /* "next to review" goes back to a.png, which is not done yet */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-to-review", NULL));
+  state[1] = "a.png";
+  g_assert_true (wait_for (shows_file, state));
+  /* the folder is remembered for the Open dialogs */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_autofree char *last = g_settings_get_string (settings, "last-folder");
+
+    g_assert_cmpstr (last, ==, dir);
+  }
+  close_window (window);
+}
+
+/* When the corrections cannot be saved (here the writer's temp is taken by
+ * a folder), the banner says so, another image does not replace the one
+ * shown, and the first close keeps the window. */
+static void
+test_review_save_fails (void)
+{
+  g_autofree char *dir = g_build_filename (tu_tmpdir (), "unsavable", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "a.png.hyatt.json.tmp-save", NULL);
+  g_autofree char *portrait = write_test_png (100, 120);
+  g_autofree char *bytes = NULL;
+  g_autoptr(GFile) fb = g_file_new_for_path (b);
+  gsize len;
+  HyWindow *window;
+  gpointer weak;
+
+  g_assert_cmpint (g_mkdir_with_parents (blocker, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (portrait, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (a, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, bytes, (gssize) len, NULL));
+
+  window = open_file (a);
+  g_assert_true (wait_for (predicted, window));
+  g_assert_true (hy_document_get_dirty (hy_window_get_document (window)));
+  hy_window_open (window, fb);
+  g_assert_true (wait_for (error_shown, window));
+  g_test_message ("banner: %s", hy_window_get_error (window));
+  g_assert_nonnull (strstr (hy_window_get_error (window), "Could not save the corrections"));
+  g_assert_true (g_str_has_suffix (g_file_peek_path (hy_window_get_file (window)), "a.png"));
+  g_assert_true (hy_document_get_dirty (hy_window_get_document (window)));
+
+  /* the first close keeps the window and its corrections, the second goes */
+  weak = window;
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  settle ();
+  g_assert_nonnull (weak);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_object_remove_weak_pointer (G_OBJECT (window), &weak);
+  close_window (window);
+  g_assert_cmpint (g_rmdir (blocker), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -583,6 +909,9 @@ main (int   argc,
   g_test_add_func ("/ui/open-corrupt", test_open_corrupt);
   g_test_add_func ("/ui/open-missing", test_open_missing);
   g_test_add_func ("/ui/window-size", test_window_size);
+  g_test_add_func ("/ui/review/edit", test_review_edit);
+  g_test_add_func ("/ui/review/folder", test_review_folder);
+  g_test_add_func ("/ui/review/save-fails", test_review_save_fails);
   g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
   g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
   g_test_add_func ("/ui/canvas/keys", test_canvas_keys);

@@ -2,7 +2,9 @@
  * window a file opens in. */
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <signal.h>
 
 #include "application.h"
 #include "window.h"
@@ -116,6 +118,15 @@ quit_activated (GSimpleAction *action,
   g_list_free (windows);
 }
 
+/* SIGTERM or SIGINT (logout, kill, Ctrl+C in a terminal): quit as the menu
+ * does, so that the windows save the last corrections first. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  quit_activated (NULL, NULL, user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 static const GActionEntry app_actions[] = {
   { .name = "open", .activate = open_activated },
   { .name = "about", .activate = about_activated },
@@ -125,9 +136,19 @@ static const GActionEntry app_actions[] = {
 static void
 hy_application_startup (GApplication *app)
 {
-  static const char *open_accels[] = { "<Primary>o", NULL };
-  static const char *quit_accels[] = { "<Primary>q", NULL };
-  static const char *close_accels[] = { "<Primary>w", NULL };
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "app.open", { "<Primary>o", NULL } },
+    { "app.quit", { "<Primary>q", NULL } },
+    { "win.close", { "<Primary>w", NULL } },
+    { "win.open-folder", { "<Primary><Shift>o", NULL } },
+    { "win.undo", { "<Primary>z", NULL } },
+    { "win.redo", { "<Primary><Shift>z", "<Primary>y", NULL } },
+    { "win.next-image", { "Page_Down", NULL } },
+    { "win.previous-image", { "Page_Up", NULL } },
+    { "win.next-to-review", { "<Primary>Page_Down", NULL } },
+    { "win.accept-all", { "<Primary>Return", NULL } },
+    { "win.all-heatmaps", { "h", NULL } },
+  };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
   g_autofree char *css_path = NULL;
 
@@ -135,9 +156,9 @@ hy_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.open", open_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.close", close_accels);
+  for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
+                                           accels[i].accels);
 
   /* GTK 4 itself (unlike libadwaita) does not load style.css automatically. */
   css_path = g_strconcat (g_application_get_resource_base_path (app), "/style.css", NULL);
@@ -146,6 +167,8 @@ hy_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   gtk_window_set_default_icon_name (APP_ID);
+  g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  g_unix_signal_add (SIGINT, on_quit_signal, app);
 }
 
 static void
@@ -159,7 +182,7 @@ hy_application_activate (GApplication *app)
 }
 
 /* An empty active window takes the first file; every other file gets a new
- * window. */
+ * window. A folder opens as a review queue. */
 static void
 hy_application_open (GApplication  *app,
                      GFile        **files,
@@ -175,7 +198,10 @@ hy_application_open (GApplication  *app,
         window = HY_WINDOW (active);
       else
         window = hy_window_new (GTK_APPLICATION (app));
-      hy_window_open (window, files[i]);
+      if (g_file_query_file_type (files[i], G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY)
+        hy_window_open_folder (window, files[i]);
+      else
+        hy_window_open (window, files[i]);
       gtk_window_present (GTK_WINDOW (window));
     }
 }

@@ -50,6 +50,7 @@ struct _HyLandmarkCanvas
 
   int    heat_width, heat_height;
   double heat_affine[6];
+  double heat_opacity;
   int    selected;
   double mm_per_px;
   double window_centre, window_width;
@@ -216,9 +217,10 @@ apply_fit (HyLandmarkCanvas *self)
   if (self->image == NULL || width <= 0 || height <= 0)
     return;
   self->zoom = MIN (width / self->image->width, height / self->image->height);
-  /* Whole pixels, so the edges stay sharp. */
-  self->origin_x = floor ((width - self->image->width * self->zoom) / 2);
-  self->origin_y = floor ((height - self->image->height * self->zoom) / 2);
+  /* Whole pixels, so the edges stay sharp; rounded, as the side that
+   * fills the widget may miss it by a rounding error. */
+  self->origin_x = round ((width - self->image->width * self->zoom) / 2);
+  self->origin_y = round ((height - self->image->height * self->zoom) / 2);
   notify_zoom (self);
 }
 
@@ -415,6 +417,16 @@ hy_landmark_canvas_set_heatmap (HyLandmarkCanvas *self,
 }
 
 void
+hy_landmark_canvas_set_heatmap_opacity (HyLandmarkCanvas *self,
+                                        double            opacity)
+{
+  g_return_if_fail (HY_IS_LANDMARK_CANVAS (self));
+
+  self->heat_opacity = CLAMP (opacity, 0.0, 1.0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
 hy_landmark_canvas_set_spacing (HyLandmarkCanvas *self,
                                 double            mm_per_px)
 {
@@ -496,6 +508,21 @@ hy_landmark_canvas_pan (HyLandmarkCanvas *self,
   self->origin_y += dy;
   self->fit = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+hy_landmark_canvas_centre_on (HyLandmarkCanvas *self,
+                              double            ix,
+                              double            iy)
+{
+  double wx, wy;
+
+  g_return_if_fail (HY_IS_LANDMARK_CANVAS (self));
+
+  hy_landmark_canvas_image_to_widget (self, ix, iy, &wx, &wy);
+  hy_landmark_canvas_pan (self,
+                          gtk_widget_get_width (GTK_WIDGET (self)) / 2.0 - wx,
+                          gtk_widget_get_height (GTK_WIDGET (self)) / 2.0 - wy);
 }
 
 void
@@ -1002,6 +1029,7 @@ draw_heatmap (HyLandmarkCanvas *self,
   const double *a = self->heat_affine;
   graphene_matrix_t m;
 
+  gtk_snapshot_push_opacity (snapshot, self->heat_opacity);
   gtk_snapshot_save (snapshot);
   /* Image point (0, 0) is the centre of the first pixel. */
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->origin_x + 0.5 * self->zoom,
@@ -1012,6 +1040,7 @@ draw_heatmap (HyLandmarkCanvas *self,
   gtk_snapshot_append_texture (snapshot, self->heat_texture,
                                &GRAPHENE_RECT_INIT (-0.5f, -0.5f, self->heat_width, self->heat_height));
   gtk_snapshot_restore (snapshot);
+  gtk_snapshot_pop (snapshot);
 }
 
 static void
@@ -1344,6 +1373,7 @@ hy_landmark_canvas_init (HyLandmarkCanvas *self)
   self->landmarks = g_array_new (FALSE, TRUE, sizeof (HyCanvasLandmark));
   g_array_set_clear_func (self->landmarks, landmark_clear);
   self->selected = -1;
+  self->heat_opacity = 1.0;
   self->window_centre = 0.5;
   self->window_width = 1.0;
   self->zoom = 1.0;

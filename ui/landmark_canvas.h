@@ -9,17 +9,10 @@
 
 #include <gtk/gtk.h>
 
+#include "annotation.h" /* HyLandmarkState */
 #include "hyatt.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  HY_LANDMARK_PREDICTED,
-  HY_LANDMARK_MOVED,
-  HY_LANDMARK_CONFIRMED,
-  HY_LANDMARK_ABSENT,
-} HyLandmarkState;
 
 typedef enum
 {
@@ -85,6 +78,10 @@ void                    hy_landmark_canvas_set_heatmap        (HyLandmarkCanvas 
                                                                int                     grid_height,
                                                                const double            affine[6]);
 
+/* How opaque the heatmap is drawn, in [0, 1] (default 1). */
+void                    hy_landmark_canvas_set_heatmap_opacity (HyLandmarkCanvas      *self,
+                                                               double                  opacity);
+
 /* Millimetres per image pixel for the scale bar; 0 hides it. */
 void                    hy_landmark_canvas_set_spacing        (HyLandmarkCanvas       *self,
                                                                double                  mm_per_px);
@@ -111,6 +108,11 @@ void                    hy_landmark_canvas_pan                (HyLandmarkCanvas 
 void                    hy_landmark_canvas_zoom_fit           (HyLandmarkCanvas       *self);
 /* One image pixel per screen pixel, about the widget's centre. */
 void                    hy_landmark_canvas_zoom_one           (HyLandmarkCanvas       *self);
+
+/* Pans so that image point (ix, iy) is at the widget's centre. */
+void                    hy_landmark_canvas_centre_on          (HyLandmarkCanvas       *self,
+                                                               double                  ix,
+                                                               double                  iy);
 
 /* Exact inverses of each other. */
 void                    hy_landmark_canvas_image_to_widget    (HyLandmarkCanvas       *self,
