@@ -309,6 +309,12 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
   spacing_text =
       spacing > 0 ? g_strdup_printf(_("spacing %g mm %s"), spacing, hy_spacing_source_describe(source))
                   : g_strdup(_("no spacing known"));
+  /* which attribute: Imager Pixel Spacing is at the detector, not the patient */
+  if (source == HY_SPACING_DICOM && meta.spacing_tag) {
+    char *with_tag = g_strdup_printf("%s (%s)", spacing_text, meta.spacing_tag);
+    g_free(spacing_text);
+    spacing_text = with_tag;
+  }
   *summary = keep.n
                  ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean confidence "
                                      "%.2f, %s"),
