@@ -213,6 +213,12 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
                      ? g_strdup_printf(_("spacing %g mm %s"), a->spacing_mm,
                                        hy_spacing_source_describe(a->spacing_source))
                      : g_strdup(_("no spacing known"));
+  /* which attribute: Imager Pixel Spacing is at the detector, not the patient */
+  if (a->spacing_source == HY_SPACING_DICOM && meta.spacing_tag) {
+    char *with_tag = g_strdup_printf("%s (%s)", spacing_text, meta.spacing_tag);
+    g_free(spacing_text);
+    spacing_text = with_tag;
+  }
   *summary = kept ? g_strdup_printf(_("%s: %d landmarks (%d corrected ones kept), mean "
                                       "confidence %.2f, %s"),
                                     json_disp, p->K, kept, mean, spacing_text)

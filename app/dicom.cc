@@ -133,13 +133,8 @@ extern "C" gboolean hy_dicom_decode(const void *bytes, size_t n, const char *ori
         _("a colour image (%s), not a greyscale X-ray"), pi.empty() ? "?" : pi.c_str());
     return fail(error, HY_DICOM_ERROR_UNSUPPORTED, origin, what);
   }
-  const char *modality = NULL;
-  if (ds->findAndGetString(DCM_Modality, modality).good() && modality)
-    g_strlcpy(info->modality, modality, sizeof info->modality);
   Uint16 bits = 0;
   ds->findAndGetUint16(DCM_BitsStored, bits);
-  info->bits_stored = bits;
-  info->monochrome1 = pi == "MONOCHROME1";
 
   DicomImage image(&file, ds->getCurrentXfer(), CIF_UsePartialAccessToPixelData, 0, 1);
   if (image.getStatus() != EIS_Normal) {
@@ -163,7 +158,7 @@ extern "C" gboolean hy_dicom_decode(const void *bytes, size_t n, const char *ori
 
   const void *data = inter->getData();
   unsigned long count = w * h;
-  bool inv = info->monochrome1;
+  bool inv = pi == "MONOCHROME1";
   double lo = 0, hi = 0;
   switch (inter->getRepresentation()) {
 #define CASE(rep, T)                                                \

@@ -37,9 +37,6 @@ typedef struct HyDicomInfo {
   const char *spacing_tag;  /* static: "Pixel Spacing", "Imager Pixel Spacing" or NULL */
   double window_center;     /* on the [0, 1] pixel scale; */
   double window_width;      /* 0 when the file gives no window */
-  int bits_stored;
-  gboolean monochrome1;
-  char modality[17];        /* e.g. "CR", "DX"; "" when absent */
 } HyDicomInfo;
 
 /* Whether bytes start like a DICOM Part 10 file ("DICM" after the

@@ -25,11 +25,6 @@ gboolean hy_exchange_format_from_string(const char *name, HyExchangeFormat *form
   return FALSE;
 }
 
-const char *hy_exchange_format_to_string(HyExchangeFormat format) {
-  g_return_val_if_fail(format <= HY_EXCHANGE_ISBI, NULL);
-  return formats[format].name;
-}
-
 const char *hy_exchange_format_extension(HyExchangeFormat format) {
   g_return_val_if_fail(format <= HY_EXCHANGE_ISBI, NULL);
   return formats[format].extension;

@@ -54,7 +54,6 @@ typedef enum {
 
 /* "slicer", "coco", "csv", "isbi"; FALSE for anything else. */
 gboolean hy_exchange_format_from_string(const char *name, HyExchangeFormat *format);
-const char *hy_exchange_format_to_string(HyExchangeFormat format);
 /* ".mrk.json", ".json", ".csv", ".txt" */
 const char *hy_exchange_format_extension(HyExchangeFormat format);
 /* COCO and CSV hold many images in one file; Slicer and ISBI one each. */

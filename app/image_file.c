@@ -50,6 +50,7 @@ gboolean hy_image_file_load(const char *path, hy_image *out, HyImageMeta *meta, 
   meta->is_dicom = TRUE;
   meta->spacing_mm = info.spacing_mm;
   meta->spacing_source = info.spacing_mm > 0 ? HY_SPACING_DICOM : HY_SPACING_UNKNOWN;
+  meta->spacing_tag = info.spacing_tag;
   meta->window_center = info.window_center;
   meta->window_width = info.window_width;
   return TRUE;

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 typedef struct HyImageMeta {
   double spacing_mm;              /* mm per pixel, 0 when the file gives none */
   HySpacingSource spacing_source; /* HY_SPACING_DICOM, or UNKNOWN with 0 */
+  const char *spacing_tag;        /* static: the DICOM attribute it came from
+                                     ("Pixel Spacing", "Imager Pixel Spacing"), or NULL */
   double window_center;           /* on the pixels' [0, 1] scale; */
   double window_width;            /* 0: the file gives none (show 0..1) */
   gboolean is_dicom;

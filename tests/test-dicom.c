@@ -64,6 +64,7 @@ static void test_mono2_16bit(void) {
   g_assert_true(meta.is_dicom);
   g_assert_cmpfloat_with_epsilon(meta.spacing_mm, 0.1, 1e-12);
   g_assert_cmpint(meta.spacing_source, ==, HY_SPACING_DICOM);
+  g_assert_cmpstr(meta.spacing_tag, ==, "Pixel Spacing");
   g_assert_cmpfloat_with_epsilon(meta.window_center, 1500.0 / (W * H - 1), 1e-9);
   g_assert_cmpfloat_with_epsilon(meta.window_width, 1000.0 / (W * H - 1), 1e-9);
   /* the window, applied: its lower end black, its upper end white */
@@ -83,6 +84,7 @@ static void test_mono1_12bit(void) {
   g_assert_true(hy_image_file_load(path, &img, &meta, &error));
   check_ramp(&img, 12, TRUE);
   g_assert_cmpfloat_with_epsilon(meta.spacing_mm, 0.148, 1e-12);
+  g_assert_cmpstr(meta.spacing_tag, ==, "Imager Pixel Spacing");
   /* the window follows the inversion */
   g_assert_cmpfloat_with_epsilon(meta.window_center, 1 - 1000.0 / (W * H - 1), 1e-9);
   hy_image_free(&img);
@@ -159,7 +161,7 @@ static void test_predict_dicom(void) {
   g_autofree char *out = g_build_filename(tu_tmpdir(), "pred", NULL);
   ct_result r = ct_run("predict", "--model", model, "--out", out, path, NULL);
   ct_assert_status(&r, 0);
-  g_assert_nonnull(strstr(r.out, "0.125 mm from the DICOM header"));
+  g_assert_nonnull(strstr(r.out, "0.125 mm from the DICOM header (Pixel Spacing)"));
   ct_result_clear(&r);
   g_autofree char *json = g_build_filename(out, "predict.dcm.hyatt.json", NULL);
   g_autofree char *text = NULL;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "annotation.h"
 #include "measurement_panel.h"
 
 static GtkGrid *

@@ -50,6 +50,10 @@ static void test_pdf(void) {
   gsize len = 0;
   g_assert_true(g_file_get_contents(pdf, &data, &len, NULL));
   g_assert_true(g_str_has_prefix(data, "%PDF-"));
+  /* the image is embedded as JPEG (a Flate-compressed X-ray made 12 MB pages) */
+  gboolean jpeg = FALSE;
+  for (gsize i = 0; i + 10 <= len && !jpeg; i++) jpeg = memcmp(data + i, "/DCTDecode", 10) == 0;
+  g_assert_true(jpeg);
 
   g_autofree char *prefix = g_build_filename(tu_tmpdir(), "page", NULL);
   const char *argv[] = {pdftoppm, "-png", "-r", "40", "-singlefile", pdf, prefix, NULL};

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "analysis.h"
+#include "annotation.h"
 
 enum { COL_NAME, COL_VALUE, COL_NORMAL, COL_CLASS, N_COLS };
 

@@ -9,10 +9,13 @@
 
 #include <gtk/gtk.h>
 
-#include "annotation.h"
 #include "landmark_set.h"
 
 G_BEGIN_DECLS
+
+/* app/annotation.h; declared, not included, so that a file using the canvas
+ * (whose header has its own HyLandmarkState) can include this one */
+typedef struct HyAnnotation HyAnnotation;
 
 #define HY_TYPE_MEASUREMENT_PANEL (hy_measurement_panel_get_type ())
 G_DECLARE_FINAL_TYPE (HyMeasurementPanel, hy_measurement_panel, HY, MEASUREMENT_PANEL, GtkWidget)
