@@ -216,7 +216,7 @@ static void test_cli(void) {
                        g_ptr_array_index(paths, 2), g_ptr_array_index(paths, 3),
                        g_ptr_array_index(paths, 4), NULL);
   ct_assert_status(&r, 0);
-  g_assert_nonnull(strstr(r.out, "4 tuned on, 1 held out"));
+  g_assert_nonnull(strstr(r.out, "4 tuned on, 0 replayed, 1 held out"));
   g_assert_nonnull(strstr(r.out, "held-out MRE: before"));
   g_assert_nonnull(strstr(r.out, "kept: written to"));
   g_assert_true(g_file_test(out, G_FILE_TEST_IS_REGULAR));
