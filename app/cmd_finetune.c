@@ -1,6 +1,8 @@
 /* `hyatt finetune --model M [--out M2] [--steps N] [--lr LR] [--seed N]
- *  [--threads N] ANNOTATION…`: one fine-tuning round (finetune_job.h) on
- * the corrected landmarks of the annotations, with the guard: the held-out
+ *  [--threads N] [--replay ANNOTATION]… ANNOTATION…`: one fine-tuning
+ * round (finetune_job.h) on the corrected landmarks of the annotations,
+ * replaying the --replay ones (earlier corrections, or images like those
+ * the model was trained on), with the guard: the held-out
  * MRE of M and of the new model, and the new model written to M2 only when
  * it is not worse. M is never written. Progress on stderr, the report on
  * stdout; a discarded model is not a failure (exit 0, the reason printed). */
@@ -24,6 +26,7 @@ static void on_progress(int step, int steps, double eta, gpointer user) {
 
 int hy_cmd_finetune(int argc, char **argv) {
   g_autofree char *model = NULL, *out = NULL;
+  g_auto(GStrv) replay = NULL;
   int steps = 0, threads = 1, seed = 1;
   double lr = 0;
   const GOptionEntry entries[] = {
@@ -33,6 +36,7 @@ int hy_cmd_finetune(int argc, char **argv) {
     {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Learning rate (default: 1e-4)"), N_("LR")},
     {"seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed of the sample order and augmentation (default: 1)"), N_("N")},
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: 1)"), N_("N")},
+    {"replay", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &replay, N_("An earlier correction to replay (repeatable)"), N_("ANNOTATION")},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new(N_("ANNOTATION…"));
@@ -62,17 +66,22 @@ int hy_cmd_finetune(int argc, char **argv) {
                                  .seed = (guint64)seed};
   gboolean tty = isatty(fileno(stderr));
   g_autoptr(GError) error = NULL;
-  g_autoptr(HyFinetuneReport) r = hy_finetune_round(model, (const char *const *)argv + 1, NULL,
-                                                    target, &settings, NULL, on_progress, &tty,
-                                                    &error);
+  /* the round holds out of all of them and replays those it has seen */
+  g_autoptr(GStrvBuilder) all = g_strv_builder_new();
+  g_strv_builder_addv(all, (const char **)argv + 1);
+  if (replay) g_strv_builder_addv(all, (const char **)replay);
+  g_auto(GStrv) annotations = g_strv_builder_end(all);
+  g_autoptr(HyFinetuneReport) r = hy_finetune_round(model, (const char *const *)annotations,
+                                                    (const char *const *)replay, target,
+                                                    &settings, NULL, on_progress, &tty, &error);
   if (scratch_dir) {
     g_remove(target);
     g_rmdir(scratch_dir);
   }
   if (!r) return hy_cli_error(CMD, "%s", error->message);
   printf(_("# hyatt finetune: %s\n\n"), model);
-  printf(_("- corrected images: %d (%d tuned on, %d held out)\n"), r->samples, r->tuned,
-         r->held_out);
+  printf(_("- corrected images: %d (%d tuned on, %d replayed, %d held out)\n"), r->samples,
+         r->tuned, r->replayed, r->held_out);
   printf(_("- tuning: %d steps in %.1f s (%.2f s a step, %d thread(s))\n"), r->steps, r->seconds,
          r->seconds / r->steps, threads);
   printf(_("- held-out MRE: before %.3f mm, after %.3f mm (%+.1f %%, %d landmarks)\n"),

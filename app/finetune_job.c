@@ -31,7 +31,6 @@ int hy_finetune_held_out_count(int n) {
 
 /* The samples of a set of annotations, with the memory they borrow. */
 typedef struct samples {
-  GPtrArray *annotations; /* owned: HyAnnotation */
   GPtrArray *paths;       /* owned: the annotation files, per sample */
   GPtrArray *images;      /* owned: the image files */
   GArray *points;         /* owned: hy_point [n][K] */
@@ -40,7 +39,6 @@ typedef struct samples {
 } samples;
 
 static void samples_init(samples *s) {
-  s->annotations = g_ptr_array_new_with_free_func((GDestroyNotify)hy_annotation_free);
   s->paths = g_ptr_array_new_with_free_func(g_free);
   s->images = g_ptr_array_new_with_free_func(g_free);
   s->points = g_array_new(FALSE, FALSE, sizeof(hy_point));
@@ -49,7 +47,6 @@ static void samples_init(samples *s) {
 }
 
 static void samples_clear(samples *s) {
-  g_ptr_array_unref(s->annotations);
   g_ptr_array_unref(s->paths);
   g_ptr_array_unref(s->images);
   g_array_unref(s->points);
@@ -86,7 +83,6 @@ static gboolean samples_add(samples *s, const char *path, int K, double spacing,
   g_ptr_array_add(s->paths, g_strdup(path));
   hy_ft_sample fs = {.spacing_mm = a->spacing_mm > 0 ? a->spacing_mm : spacing};
   g_array_append_val(s->samples, fs);
-  g_ptr_array_add(s->annotations, g_steal_pointer(&a));
   return TRUE;
 }
 

@@ -216,12 +216,31 @@ static void test_cli(void) {
                        g_ptr_array_index(paths, 2), g_ptr_array_index(paths, 3),
                        g_ptr_array_index(paths, 4), NULL);
   ct_assert_status(&r, 0);
-  g_assert_nonnull(strstr(r.out, "4 tuned on, 1 held out"));
+  g_assert_nonnull(strstr(r.out, "4 tuned on, 0 replayed, 1 held out"));
   g_assert_nonnull(strstr(r.out, "held-out MRE: before"));
   g_assert_nonnull(strstr(r.out, "kept: written to"));
   g_assert_true(g_file_test(out, G_FILE_TEST_IS_REGULAR));
   g_autofree char *id = model_id(shipped);
   g_assert_cmpstr(id, ==, shipped_id);
+  ct_result_clear(&r);
+
+  /* earlier corrections replayed: counted apart from the new ones */
+  g_autoptr(GPtrArray) more = ft_corrected_set(dir, "d", 3, NULL, 0, 0);
+  const char *replayed = NULL; /* one that the round does not hold out */
+  for (guint i = 0; i < paths->len - 1 && !replayed; i++) {
+    const char *c = g_ptr_array_index(paths, i);
+    const char *round[] = {g_ptr_array_index(more, 0), g_ptr_array_index(more, 1),
+                           g_ptr_array_index(more, 2), c, NULL};
+    g_auto(GStrv) held = hy_finetune_held_out(round);
+    if (!g_strv_contains((const char *const *)held, c)) replayed = c;
+  }
+  g_assert_nonnull(replayed);
+  r = ct_run("finetune", "--model", shipped, "--steps", "4", "--replay", replayed,
+             g_ptr_array_index(more, 0), g_ptr_array_index(more, 1), g_ptr_array_index(more, 2),
+             NULL);
+  ct_assert_status(&r, 0);
+  g_assert_nonnull(strstr(r.out, "1 replayed"));
+  g_assert_nonnull(strstr(r.out, "not written (no --out)"));
   ct_result_clear(&r);
 
   r = ct_run("finetune", "--model", shipped, g_ptr_array_index(paths, 0), NULL);

@@ -2,9 +2,11 @@
  * appearance changed as an 8-bit grey PNG, keeping its geometry (so the
  * landmarks stay where they are).
  *   invert   the negative (bone dark), as some viewers and systems show it
+ *   flip     mirrored left to right (the patient facing the other way; the
+ *            caller mirrors the landmarks: x → width − 1 − x)
  *   soft     gamma 2 (darker mid-tones), contrast halved around the mean,
  *            a 3×3 box blur and noise of σ 0.02: a softer, noisier detector
- * Usage: xray-appearance invert|soft IN OUT (built by the script against
+ * Usage: xray-appearance invert|flip|soft IN OUT (built by the script against
  * build/core/libhyatt.a). */
 #include <math.h>
 #include <stdio.h>
@@ -47,8 +49,8 @@ static void soft(hy_image *img, uint64_t seed) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4 || (strcmp(argv[1], "invert") && strcmp(argv[1], "soft"))) {
-    fprintf(stderr, "usage: xray-appearance invert|soft IN OUT\n");
+  if (argc != 4 || (strcmp(argv[1], "invert") && strcmp(argv[1], "flip") && strcmp(argv[1], "soft"))) {
+    fprintf(stderr, "usage: xray-appearance invert|flip|soft IN OUT\n");
     return 2;
   }
   hy_image img = {0};
@@ -59,6 +61,13 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "invert") == 0)
     for (size_t i = 0; i < (size_t)img.width * img.height; i++) img.pixels[i] = 1 - img.pixels[i];
+  else if (strcmp(argv[1], "flip") == 0)
+    for (int y = 0; y < img.height; y++)
+      for (int x = 0; x < img.width / 2; x++) {
+        float *row = img.pixels + (size_t)y * img.width, t = row[x];
+        row[x] = row[img.width - 1 - x];
+        row[img.width - 1 - x] = t;
+      }
   else
     soft(&img, 1);
   hy_status st = hy_image_save_png(&img, argv[3], 8, &err);
