@@ -239,6 +239,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(2, 10, 37, 29, 12, 3, 3, 1, 1, 1, 1, 1, 1);
   shapes[n++] = conv_spec(1, 3, 8, 8, 2, 5, 5, 1, 0, 0, 1, 1, 0);
   shapes[n++] = conv_spec(1, 2, 9, 9, 3, 3, 3, 3, 0, 0, 1, 1, 1);   /* s3 gaps */
+  shapes[n++] = conv_spec(1, 200, 30, 61, 13, 3, 3, 1, 2, 2, 2, 1, 1); /* direct, 3 bands */
   /* random ones */
   tu_rng rng = tu_rng_new(11);
   static const int ks[] = {1, 3, 4, 5, 7};

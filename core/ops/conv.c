@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
@@ -44,6 +45,11 @@ static int dx_as_conv(int kh, int kw, int stride, int ph, int pw, int dil) {
   return stride == 1 && ph <= dil * (kh - 1) && pw <= dil * (kw - 1);
 }
 
+/* The direct kernel's shapes: square kernel, same padding on both axes. */
+static int direct(int Cin, int Cout, int kh, int kw, int stride, int ph, int pw, int groups) {
+  return kh == kw && ph == pw && hy_conv_direct_fits(Cin, Cout, kh, stride, groups);
+}
+
 /* Floats of the flipped filter at the start of scratch, rounded to 64 bytes. */
 static size_t flipped_size(int Cin, int Cout, int kh, int kw, int groups) {
   return ((size_t)Cout * (Cin / groups) * kh * kw + 15) / 16 * 16;
@@ -58,10 +64,17 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   size_t K = (size_t)(Cin / groups) * kh * kw;
   size_t n = K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
+  if (direct(Cin, Cout, kh, kw, stride, ph, pw, groups)) {
+    size_t t = hy_conv_direct_scratch(Cin, H, W, Cout, kh, ph, dil);
+    if (t > n) n = t;
+  }
   if (dx_as_conv(kh, kw, stride, ph, pw, dil)) {
-    size_t Kt = (size_t)(Cout / groups) * kh * kw;
+    int Cg = Cin / groups, Mg = Cout / groups;
+    size_t Kt = (size_t)Mg * kh * kw;
     size_t t = flipped_size(Cin, Cout, kh, kw, groups) +
-               Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W;
+               (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
+                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, dil * (kh - 1) - ph, dil)
+                    : Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W);
     if (t > n) n = t;
   }
   return n;
@@ -196,11 +209,16 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
+  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
       const float *wg = w + (size_t)g * Mg * K;
       float *yg = y + ((size_t)n * Cout + (size_t)g * Mg) * out;
+      if (use_direct) {
+        hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, scratch, pool);
+        continue;
+      }
       if (pointwise) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)out, K,
                     1.0f, wg, K, xg, (int)out, 0.0f, yg, (int)out);
@@ -231,8 +249,12 @@ static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
     for (int c = 0; c < Cg; c++)
       for (int t = 0; t < kk; t++)
         wt[((size_t)c * Mg + m) * kk + t] = w[((size_t)m * Cg + c) * kk + kk - 1 - t];
-  int rows = hy_conv_band_rows((size_t)Kt * W, H);
   int qh = dil * (kh - 1) - ph, qw = dil * (kw - 1) - pw;
+  if (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)) {
+    hy_conv_direct_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, kh, qh, dil, 1, col, pool);
+    return;
+  }
+  int rows = hy_conv_band_rows((size_t)Kt * W, H);
   for (int r0 = 0; r0 < H; r0 += rows) {
     int r1 = r0 + rows < H ? r0 + rows : H, npix = (r1 - r0) * W;
     hy_conv_im2col(col, dy, Mg, Ho, Wo, H, W, kh, kw, 1, qh, qw, dil, r0, r1, pool);
