@@ -474,6 +474,7 @@ static hy_status net_ctx_init(net_ctx *c, const hy_net_config *cfg, hy_mode mode
   hy_status st = hy_net_create(&c->net, cfg, 1, mode, hy_pool_threads(pool), err);
   if (st != HY_OK) return st;
   hy_net_init_seeded(c->net, 1);
+  hy_net_fold_bn(c->net); /* inference only, as hyatt predict runs it */
   for (size_t i = 0; i < (size_t)cfg->in_h * cfg->in_w; i++)
     c->net->input[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 1000.0f;
   c->run = (hy_run){pool, c->net->plan.scratch, mode == HY_TRAIN ? HY_BN_BATCH : HY_BN_RUNNING};

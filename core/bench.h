@@ -31,7 +31,8 @@ hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps,
 
 enum { HY_BENCH_INFER = 1, HY_BENCH_TRAIN = 2 };
 
-/* The whole network: with HY_BENCH_INFER in which, the inference forward;
+/* The whole network: with HY_BENCH_INFER in which, the inference forward
+ * (BatchNorm folded, as hyatt predict runs it);
  * with HY_BENCH_TRAIN, training forward, backward, and a full step (forward
  * + loss + backward + AdamW). Reports the planned memory of each plan run in
  * *infer_mb and *train_mb (0 for a plan not run). */

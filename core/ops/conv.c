@@ -278,6 +278,7 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int as_conv = !pointwise && dx_as_conv(kh, kw, stride, ph, pw, dil);
+  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
   if (db)
     for (int c = 0; c < Cout; c++) {
@@ -301,6 +302,10 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
           cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)out, Mg,
                       1.0f, wg, K, dyg, (int)out, 1.0f, dxg, (int)out);
         continue;
+      }
+      if (dwg && use_direct) {
+        hy_conv_direct_dw(dwg, dyg, xg, Cin, H, W, Cout, kh, ph, dil, scratch, pool);
+        dwg = NULL;
       }
       for (int r0 = 0; r0 < Ho; r0 += rows) {
         int r1 = r0 + rows < Ho ? r0 + rows : Ho, npix = (r1 - r0) * Wo;

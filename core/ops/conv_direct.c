@@ -46,21 +46,28 @@ int hy_conv_direct_fits(int Cin, int Cout, int k, int stride, int groups) {
 #endif
 }
 
+/* Floats per output channel of the padded dy band: whole vectors. */
+static size_t dy_plane(int rows, int Wp) { return ((size_t)rows * Wp + 7) / 8 * 8; }
+
 size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil) {
   if (!hy_conv_direct_fits(Cin, Cout, k, 1, 1)) return 0;
   int reach = dil * (k - 1), Wp = W + 2 * pad, Ho = H + 2 * pad - reach;
   int rows = band_rows(Cin, Ho, Wp, reach);
-  return packed_w(Cin, Cout, k) + (size_t)Cin * (rows + reach) * Wp + slack(Wp, reach);
+  size_t xb = (size_t)Cin * (rows + reach) * Wp + slack(Wp, reach);
+  size_t w = packed_w(Cin, Cout, k), dyb = (size_t)Cout * dy_plane(rows, Wp);
+  return xb + (w > dyb ? w : dyb);
 }
 
 typedef struct {
   float *y;
   const float *x, *b, *wp;
-  float *xb;
+  float *xb, *dyb, *dw;
+  const float *dy;
   int Cin, H, W, Cout, k, pad, dil, accumulate;
   int Ho, Wo, Wp, reach, r0, rows;
   size_t plane; /* floats per channel of the padded band */
   int tiles;    /* per output-channel block */
+  size_t dplane; /* floats per channel of the padded dy band */
 } direct_job;
 
 /* One channel of the band: rows r0 - pad .. r0 + rows + reach - pad, zero
@@ -79,6 +86,9 @@ static void pad_task(void *p, int c, int thread) {
     memcpy(dst + j->pad, src + (size_t)iy * j->W, sizeof(float) * (size_t)j->W);
     memset(dst + j->pad + j->W, 0, sizeof(float) * (size_t)j->pad);
   }
+  /* a short last band: dw's tail vectors read a little past its rows */
+  size_t used = (size_t)(j->rows + j->reach) * j->Wp;
+  memset(j->xb + (size_t)c * j->plane + used, 0, sizeof(float) * (j->plane - used));
 }
 
 #if HAVE_KERNEL
@@ -173,5 +183,91 @@ void hy_conv_direct_forward(float *y, const float *x, const float *w, const floa
     hy_pool_run(pool, Cin, pad_task, &j);
     j.tiles = (int)(((size_t)j.rows * Wp + PX - 1) / PX);
     hy_pool_run(pool, blocks * ((j.tiles + CHUNK - 1) / CHUNK), tiles_task, &j);
+  }
+}
+
+/* One output channel of dy into the band's padded rows, zero elsewhere. */
+static void pad_dy_task(void *p, int co, int thread) {
+  const direct_job *j = p;
+  float *dst = j->dyb + (size_t)co * j->dplane;
+  const float *src = j->dy + ((size_t)co * j->Ho + j->r0) * j->Wo;
+  memset(dst, 0, sizeof(float) * j->dplane);
+  for (int i = 0; i < j->rows; i++) memcpy(dst + (size_t)i * j->Wp, src + (size_t)i * j->Wo, sizeof(float) * (size_t)j->Wo);
+}
+
+enum { DW_U = 3 }; /* (input channel, tap) pairs per dw tile */
+
+#if HAVE_KERNEL
+__attribute__((target("avx2,fma"))) static float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* dw[co][u] += sum over the band's pixels p of dyb[co][p] * x_u[p] for the
+ * 4 channels of block cb (those < Cout) and the pairs u0 .. u0 + n - 1. */
+__attribute__((target("avx2,fma"))) static void dw_tile(const direct_job *j, int cb, int u0, int n,
+                                                        const int *off) {
+  const float *xs[DW_U];
+  int kk = j->k * j->k;
+  for (int v = 0; v < DW_U; v++) {
+    int u = u0 + (v < n ? v : 0);
+    xs[v] = j->xb + (size_t)(u / kk) * j->plane + off[u % kk];
+  }
+  const float *d[CO];
+  for (int q = 0; q < CO; q++) d[q] = j->dyb + (size_t)(cb * CO + (cb * CO + q < j->Cout ? q : 0)) * j->dplane;
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+  __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+  size_t end = (size_t)j->rows * j->Wp;
+  for (size_t p = 0; p < end; p += 8) {
+    __m256 x0 = _mm256_loadu_ps(xs[0] + p), x1 = _mm256_loadu_ps(xs[1] + p), x2 = _mm256_loadu_ps(xs[2] + p);
+    __m256 g = _mm256_loadu_ps(d[0] + p);
+    a00 = _mm256_fmadd_ps(g, x0, a00), a01 = _mm256_fmadd_ps(g, x1, a01), a02 = _mm256_fmadd_ps(g, x2, a02);
+    g = _mm256_loadu_ps(d[1] + p);
+    a10 = _mm256_fmadd_ps(g, x0, a10), a11 = _mm256_fmadd_ps(g, x1, a11), a12 = _mm256_fmadd_ps(g, x2, a12);
+    g = _mm256_loadu_ps(d[2] + p);
+    a20 = _mm256_fmadd_ps(g, x0, a20), a21 = _mm256_fmadd_ps(g, x1, a21), a22 = _mm256_fmadd_ps(g, x2, a22);
+    g = _mm256_loadu_ps(d[3] + p);
+    a30 = _mm256_fmadd_ps(g, x0, a30), a31 = _mm256_fmadd_ps(g, x1, a31), a32 = _mm256_fmadd_ps(g, x2, a32);
+  }
+  __m256 acc[CO][DW_U] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+  size_t per_co = (size_t)j->Cin * kk;
+  for (int q = 0; q < CO && cb * CO + q < j->Cout; q++)
+    for (int v = 0; v < n; v++) j->dw[(size_t)(cb * CO + q) * per_co + u0 + v] += hsum(acc[q][v]);
+}
+#endif
+
+static void dw_task(void *p, int task, int thread) {
+#if HAVE_KERNEL
+  const direct_job *j = p;
+  int units = (j->Cin * j->k * j->k + DW_U - 1) / DW_U, total = j->Cin * j->k * j->k;
+  int cb = task / units, u0 = task % units * DW_U;
+  int off[MAX_TAPS];
+  for (int ky = 0, t = 0; ky < j->k; ky++)
+    for (int kx = 0; kx < j->k; kx++) off[t++] = (ky * j->Wp + kx) * j->dil;
+  dw_tile(j, cb, u0, total - u0 < DW_U ? total - u0 : DW_U, off);
+#else
+  (void)p, (void)task;
+#endif
+}
+
+void hy_conv_direct_dw(float *dw, const float *dy, const float *x, int Cin, int H, int W, int Cout,
+                       int k, int pad, int dil, float *scratch, hy_pool *pool) {
+  int reach = dil * (k - 1), Wp = W + 2 * pad;
+  direct_job j = {.dw = dw, .dy = dy, .x = x, .Cin = Cin, .H = H, .W = W, .Cout = Cout, .k = k,
+                  .pad = pad, .dil = dil, .Ho = H + 2 * pad - reach, .Wo = W + 2 * pad - reach,
+                  .Wp = Wp, .reach = reach};
+  int rows = band_rows(Cin, j.Ho, Wp, reach), blocks = (Cout + CO - 1) / CO;
+  j.xb = scratch;
+  j.plane = (size_t)(rows + reach) * Wp;
+  j.dyb = scratch + (size_t)Cin * j.plane + slack(Wp, reach);
+  j.dplane = dy_plane(rows, Wp);
+  memset(j.xb + (size_t)Cin * j.plane, 0, sizeof(float) * slack(Wp, reach));
+  int units = (Cin * k * k + DW_U - 1) / DW_U;
+  for (j.r0 = 0; j.r0 < j.Ho; j.r0 += rows) {
+    j.rows = j.r0 + rows < j.Ho ? rows : j.Ho - j.r0;
+    hy_pool_run(pool, Cin, pad_task, &j);
+    hy_pool_run(pool, Cout, pad_dy_task, &j);
+    hy_pool_run(pool, blocks * units, dw_task, &j);
   }
 }
