@@ -1,5 +1,7 @@
 #include "pool.h"
 
+#include "blas.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@ hy_status hy_pool_create(hy_pool **out, int n_threads, hy_error *err) {
     return hy_fail(err, HY_E_ARG, "thread count %d is not in 1..256", n_threads);
   hy_pool *pool = calloc(1, sizeof *pool);
   if (!pool) return hy_fail(err, HY_E_NOMEM, "cannot allocate a thread pool");
+  hy_blas_init(); /* its workers must not spin beside ours */
   pool->n_threads = n_threads;
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->wake, NULL);
