@@ -142,6 +142,12 @@ static void tiles_task(void *p, int task, int thread) {
     size_t p0 = (size_t)t * PX;
     tile(j, wcb, off, p0, out);
     size_t oy = p0 / (size_t)j->Wp, ox = p0 % (size_t)j->Wp;
+    if (ox + PX <= (size_t)j->Wo && p0 + PX <= npix) { /* the tile within one row */
+      float *dst = j->y + (size_t)cb * CO * out_plane + ((size_t)j->r0 + oy) * j->Wo + ox;
+      for (int q = 0; q < qn; q++, dst += out_plane)
+        for (int i = 0; i < PX; i++) dst[i] = j->accumulate ? dst[i] + out[q][i] : out[q][i] + bias[q];
+      continue;
+    }
     for (size_t i = 0; i < PX && p0 + i < npix; i++) {
       if (ox < (size_t)j->Wo) {
         float *dst = j->y + (size_t)cb * CO * out_plane + ((size_t)j->r0 + oy) * j->Wo + ox;
