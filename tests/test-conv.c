@@ -228,6 +228,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(2, 6, 9, 7, 4, 1, 1, 1, 0, 0, 1, 2, 0);   /* 1x1 g2 */
   shapes[n++] = conv_spec(1, 6, 9, 7, 4, 1, 1, 2, 0, 0, 1, 2, 1);   /* 1x1 s2 */
   shapes[n++] = conv_spec(1, 3, 13, 11, 4, 4, 4, 2, 1, 1, 1, 1, 1); /* patch */
+  shapes[n++] = conv_spec(2, 3, 14, 12, 5, 4, 4, 2, 1, 1, 1, 1, 1); /* patch, parities */
   shapes[n++] = conv_spec(1, 2, 13, 11, 1, 7, 7, 1, 3, 3, 1, 1, 0); /* CBAM */
   shapes[n++] = conv_spec(2, 6, 11, 13, 9, 5, 5, 1, 2, 2, 1, 3, 1);
   shapes[n++] = conv_spec(1, 4, 9, 7, 4, 3, 3, 1, 1, 1, 1, 4, 1);   /* -> dw */
