@@ -1,5 +1,5 @@
-/* `hyatt bench [ops|net|infer|train|predict] [--config small|paper]
- * [--threads N] [--reps N] [--json]`: measures this machine's sgemm peak and
+/* `hyatt bench [ops|net|infer|train|predict|peak] [--config small|paper]
+ * [--threads N] [--reps N] [--json] [--no-peak]`: measures this machine's sgemm peak and
  * memory bandwidth, then each op at the configuration's shapes and the whole
  * network, and prints a Markdown table: time, GFLOP/s or GB/s, and % of the
  * peak measured in this run. --json prints one JSON object per line instead
