@@ -94,38 +94,12 @@ static inline float big_phi(float x) {
   return hy_vsel(x < 0.0f, q, 1.0f - q);
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define HAVE_FMA_GELU 1
-
 /* The same GELU with FMA in the polynomials (AVX2+FMA CPUs, picked at run
- * time): one rounding fewer per step, so at least as accurate, and a third
- * fewer instructions in the op that costs the most outside the GEMMs. */
-#define FMA __attribute__((target("avx2,fma")))
-
-/* hy_vexpf2 of vecmath.h, 8 lanes; max/min keep a NaN argument NaN. */
-FMA static inline __m256 vexp2(__m256 hi, __m256 lo) {
-  __m256 x = _mm256_add_ps(hi, lo);
-  __m256 xc = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
-  __m256 in = _mm256_cmp_ps(xc, x, _CMP_EQ_OQ);
-  hi = _mm256_blendv_ps(xc, hi, in);
-  lo = _mm256_and_ps(lo, in);
-  __m256 magic = _mm256_set1_ps(12582912.0f);
-  __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), magic), magic);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), hi);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  r = _mm256_add_ps(r, lo);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
-  __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-  return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ), e);
-}
+ * time): at least as accurate, and a third fewer instructions in the op
+ * that costs the most outside the convolutions and GEMMs. */
+#if HY_HAVE_V8FMA
+#define HAVE_FMA_GELU 1
+#define FMA HY_V8FMA
 
 /* half_square of a, 8 lanes */
 FMA static inline void vhalf_square(__m256 a, __m256 *hi, __m256 *lo) {
@@ -154,7 +128,7 @@ FMA static inline __m256 vbig_phi(__m256 x, __m256 *hi, __m256 *lo) {
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
   vhalf_square(a, hi, lo);
   __m256 q = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), t),
-                           vexp2(_mm256_sub_ps(_mm256_setzero_ps(), *hi), _mm256_sub_ps(p, *lo)));
+                           hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), *hi), _mm256_sub_ps(p, *lo)));
   __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
   return _mm256_blendv_ps(_mm256_sub_ps(one, q), q, neg);
 }
@@ -189,7 +163,7 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
     __m256 v = _mm256_loadu_ps(px), hi, lo;
     __m256 phi = vbig_phi(v, &hi, &lo);
     __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
-                               vexp2(_mm256_sub_ps(_mm256_setzero_ps(), hi),
+                               hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), hi),
                                      _mm256_sub_ps(_mm256_setzero_ps(), lo)));
     __m256 d = _mm256_mul_ps(_mm256_loadu_ps(pdy), _mm256_fmadd_ps(v, pdf, phi));
     _mm256_storeu_ps(pdx, _mm256_add_ps(_mm256_loadu_ps(pdx), d));
@@ -197,11 +171,6 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
   }
 }
 
-static int have_fma(void) {
-  static int cpu = -1;
-  if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return cpu;
-}
 #else
 #define HAVE_FMA_GELU 0
 #endif
@@ -212,7 +181,7 @@ HY_HOT static void gelu_forward_task(void *p, int task, int thread) {
   float *y = j->out;
   const float *x = j->a;
 #if HAVE_FMA_GELU
-  if (have_fma()) {
+  if (hy_cpu_fma()) {
     gelu_forward_fma(y, x, i0, i1);
     return;
   }
@@ -230,7 +199,7 @@ HY_HOT static void gelu_backward_task(void *p, int task, int thread) {
   float *dx = j->out;
   const float *dy = j->a, *x = j->b;
 #if HAVE_FMA_GELU
-  if (have_fma()) {
+  if (hy_cpu_fma()) {
     gelu_backward_fma(dx, dy, x, i0, i1);
     return;
   }
