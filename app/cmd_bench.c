@@ -1,8 +1,11 @@
-/* `hyatt bench [ops|net] [--config small|paper] [--threads N] [--reps N]`:
- * measures this machine's sgemm peak and memory bandwidth, then each op at
- * the configuration's shapes and the whole network, and prints a Markdown
- * table: time, GFLOP/s or GB/s, and % of the peak measured in this run. */
+/* `hyatt bench [ops|net|infer|train|predict|peak] [--config small|paper]
+ * [--threads N] [--reps N] [--json] [--no-peak]`: measures this machine's sgemm peak and
+ * memory bandwidth, then each op at the configuration's shapes and the whole
+ * network, and prints a Markdown table: time, GFLOP/s or GB/s, and % of the
+ * peak measured in this run. --json prints one JSON object per line instead
+ * (bench/compare-pytorch reads them). */
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,11 +27,65 @@ typedef struct {
   double peak;  /* GFLOP/s */
   double bw;    /* GB/s */
   double total; /* ms of all rows */
+  gboolean json;
 } table;
+
+/* One JSON object on one line: "kind": kind, then the members add put. */
+static void json_line(const char *kind, void (*add)(JsonBuilder *b, const void *p), const void *p) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "kind");
+  json_builder_add_string_value(b, kind);
+  add(b, p);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, FALSE);
+  printf("%s\n", text);
+  fflush(stdout);
+}
+
+static void add_double(JsonBuilder *b, const char *name, double v) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_double_value(b, v);
+}
+
+static void add_row(JsonBuilder *b, const void *p) {
+  const hy_bench_row *row = p;
+  json_builder_set_member_name(b, "name");
+  json_builder_add_string_value(b, row->name);
+  json_builder_set_member_name(b, "pass");
+  json_builder_add_string_value(b, row->pass);
+  add_double(b, "ms", row->ms);
+  add_double(b, "gflop", row->gflop);
+  add_double(b, "gbyte", row->gbyte);
+  json_builder_set_member_name(b, "dense");
+  json_builder_add_boolean_value(b, row->dense);
+}
+
+static void add_machine(JsonBuilder *b, const void *p) {
+  const table *t = p;
+  add_double(b, "sgemm_gflops", t->peak);
+  add_double(b, "memcpy_gbs", t->bw);
+}
+
+static void add_rss(JsonBuilder *b, const void *p) {
+  const struct rusage *ru = p;
+  add_double(b, "peak_rss_mb", ru->ru_maxrss / 1024.0);
+}
+
+static void add_plan(JsonBuilder *b, const void *p) {
+  const double *mb = p;
+  add_double(b, "infer_mb", mb[0]);
+  add_double(b, "train_mb", mb[1]);
+}
 
 static void print_row(const hy_bench_row *row, void *p) {
   table *t = p;
   t->total += row->ms;
+  if (t->json) {
+    json_line("row", add_row, row);
+    return;
+  }
   if (row->gflop > 0) {
     double rate = row->gflop / (row->ms * 1e-3);
     printf("| %-52s | %-4s | %9.3f | %8.1f GFLOP/s | %5.1f %% |", row->name, row->pass, row->ms,
@@ -43,7 +100,8 @@ static void print_row(const hy_bench_row *row, void *p) {
   fflush(stdout);
 }
 
-static void print_header(const char *what) {
+static void print_header(const table *t, const char *what) {
+  if (t->json) return;
   printf("\n| %-52s | pass | %9s | %16s | %% peak |\n", what, "ms", "rate");
   printf("|%s|------|-----------|------------------|--------|\n",
          "------------------------------------------------------");
@@ -73,19 +131,13 @@ static void run_end_to_end(void *p) {
   run_predict(p);
 }
 
-static double peak_rss_mb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
-}
-
 static void emit(table *t, const char *name, const char *pass, double ms, double gflop) {
   hy_bench_row row = {0};
   g_strlcpy(row.name, name, sizeof row.name);
   g_strlcpy(row.pass, pass, sizeof row.pass);
   row.ms = ms;
   row.gflop = gflop;
-  if (gflop > 0) {
+  if (gflop > 0 || t->json) {
     print_row(&row, t);
   } else {
     printf("| %-52s | %-4s | %9.3f | %16s |        |\n", row.name, row.pass, row.ms, "");
@@ -121,9 +173,10 @@ static int bench_predict(table *t, const hy_net_config *cfg, const char *model, 
   }
   g_autofree char *base = g_path_get_basename(image);
   char name[128];
-  printf("\nimage %s (%dx%d), model %s\n", image, c.img.width, c.img.height,
-         model ? model : "random weights");
-  print_header(_("predict, end to end"));
+  if (!t->json)
+    printf("\nimage %s (%dx%d), model %s\n", image, c.img.width, c.img.height,
+           model ? model : "random weights");
+  print_header(t, _("predict, end to end"));
   emit(t, model ? "load the model file and plan the network" : "plan the network", "once", load_ms, 0);
   g_snprintf(name, sizeof name, "decode %s", base);
   emit(t, name, "warm", hy_bench_time(run_decode, &c, reps), 0);
@@ -133,13 +186,13 @@ static int bench_predict(table *t, const hy_net_config *cfg, const char *model, 
   hy_image_free(&c.img);
   hy_predictor_free(c.predictor);
   if (c.failed) return hy_cli_error(CMD, _("a prediction failed during the benchmark"));
-  printf("\npeak memory (RSS) of this process so far: %.0f MiB\n", peak_rss_mb());
   return HY_EXIT_OK;
 }
 
 int hy_cmd_bench(int argc, char **argv) {
   g_autofree char *config = NULL, *model = NULL, *image = NULL;
   int threads = 2, reps = 7;
+  gboolean json = FALSE, no_peak = FALSE;
   const GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_STRING, &config,
      N_("Network configuration whose shapes are measured (default: small)"), N_("small|paper")},
@@ -149,9 +202,12 @@ int hy_cmd_bench(int argc, char **argv) {
      N_("predict: the model to time (default: random weights of --config)"), N_("FILE")},
     {"image", 'i', 0, G_OPTION_ARG_FILENAME, &image,
      N_("predict: the image (default: ../shared/data/isbi2015/images/001.jpg)"), N_("FILE")},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, N_("One JSON object per line instead of tables"), NULL},
+    {"no-peak", 0, 0, G_OPTION_ARG_NONE, &no_peak,
+     N_("Skip the sgemm and memcpy measurement, keeping its buffers out of the peak memory"), NULL},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new(_("[ops|net|predict]"));
+  g_autoptr(GOptionContext) ctx = g_option_context_new(_("[ops|net|infer|train|predict|peak]"));
   g_option_context_set_summary(ctx, _("Measures the speed of every op and of the whole network.\n"
                                       "Percentages are of the sgemm peak (compute-bound ops) or of the\n"
                                       "memcpy bandwidth (memory-bound ops) measured in the same run."));
@@ -160,9 +216,12 @@ int hy_cmd_bench(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "all";
   gboolean ops = !strcmp(what, "ops") || !strcmp(what, "all");
   gboolean net = !strcmp(what, "net") || !strcmp(what, "all");
+  int which = (net || !strcmp(what, "infer") ? HY_BENCH_INFER : 0) |
+              (net || !strcmp(what, "train") ? HY_BENCH_TRAIN : 0);
   gboolean predict = !strcmp(what, "predict") || !strcmp(what, "all");
-  if (argc > 2 || (!ops && !net && !predict))
-    return hy_cli_usage_error(CMD, _("unknown benchmark '%s' (ops, net or predict)"), what);
+  gboolean peak = !strcmp(what, "peak");
+  if (argc > 2 || (!ops && !which && !predict && !peak))
+    return hy_cli_usage_error(CMD, _("unknown benchmark '%s' (ops, net, infer, train, predict or peak)"), what);
   if (threads < 1 || threads > 64) return hy_cli_usage_error(CMD, _("--threads must be in 1..64"));
   if (reps < 1 || reps > 101) return hy_cli_usage_error(CMD, _("--reps must be in 1..101"));
 
@@ -177,31 +236,44 @@ int hy_cmd_bench(int argc, char **argv) {
   char blas[256];
   struct utsname u;
   uname(&u);
-  table t = {hy_bench_sgemm_peak(reps), hy_bench_memcpy(reps), 0};
-  printf("# hyatt bench %s: config %s, %d thread(s), median of %d\n\n", what, cfg.name, threads, reps);
-  printf("- machine: %s %s, %ld cores online\n", u.sysname, u.machine, (long)g_get_num_processors());
-  printf("- OpenBLAS: %s\n", hy_blas_describe(blas, sizeof blas));
-  printf("- compiler: gcc %d.%d, libhyatt built with -O3, no -ffast-math, no -march\n", __GNUC__, __GNUC_MINOR__);
-  printf("- sgemm 2048³ peak: %.1f GFLOP/s; memcpy 64 MiB: %.1f GB/s (read + write, main memory:\n  ops whose data stay in cache can pass 100 %%)\n", t.peak, t.bw);
+  table t = {no_peak ? 0 : hy_bench_sgemm_peak(reps), no_peak ? 0 : hy_bench_memcpy(reps), 0, json};
+  if (json) {
+    if (!no_peak) json_line("machine", add_machine, &t);
+  } else {
+    printf("# hyatt bench %s: config %s, %d thread(s), median of %d\n\n", what, cfg.name, threads, reps);
+    printf("- machine: %s %s, %ld cores online\n", u.sysname, u.machine, (long)g_get_num_processors());
+    printf("- OpenBLAS: %s\n", hy_blas_describe(blas, sizeof blas));
+    printf("- compiler: gcc %d.%d, libhyatt built with -O3, no -ffast-math, no -march\n", __GNUC__, __GNUC_MINOR__);
+    if (!no_peak)
+      printf("- sgemm 2048³ peak: %.1f GFLOP/s; memcpy 64 MiB: %.1f GB/s (read + write, main memory:\n  ops whose data stay in cache can pass 100 %%)\n", t.peak, t.bw);
+  }
 
   int status = HY_EXIT_OK;
   if (ops) {
-    print_header(_("op (shape)"));
+    print_header(&t, _("op (shape)"));
     if (hy_bench_ops(&cfg, pool, reps, print_row, &t, &err) != HY_OK) status = hy_cli_error(CMD, "%s", err.msg);
-    printf("\nall ops, forward and backward once each: %.1f ms\n", t.total);
+    if (!json) printf("\nall ops, forward and backward once each: %.1f ms\n", t.total);
   }
-  if (net && status == HY_EXIT_OK) {
-    double infer_mb = 0, train_mb = 0;
-    print_header(_("network"));
-    if (hy_bench_net(&cfg, pool, reps, print_row, &t, &infer_mb, &train_mb, &err) != HY_OK)
+  if (which && status == HY_EXIT_OK) {
+    double mb[2] = {0, 0};
+    print_header(&t, _("network"));
+    if (hy_bench_net(&cfg, which, pool, reps, print_row, &t, &mb[0], &mb[1], &err) != HY_OK)
       status = hy_cli_error(CMD, "%s", err.msg);
+    else if (json)
+      json_line("plan", add_plan, mb);
     else
-      printf("\nplanned memory: inference %.0f MiB, training %.0f MiB (incl. Adam moments)\n", infer_mb, train_mb);
+      printf("\nplanned memory: inference %.0f MiB, training %.0f MiB (incl. Adam moments)\n", mb[0], mb[1]);
   }
   hy_pool_destroy(pool);
   if (predict && status == HY_EXIT_OK) {
     const char *path = image ? image : "../shared/data/isbi2015/images/001.jpg";
     status = bench_predict(&t, &cfg, model, path, threads, reps);
   }
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  if (json)
+    json_line("rss", add_rss, &ru);
+  else
+    printf("\npeak memory (RSS) of this process: %.0f MiB\n", ru.ru_maxrss / 1024.0);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blas.h"
 #include "cli.h"
 #include "config.h"
 
@@ -48,6 +49,7 @@ static const command *find_command(const char *name) {
 }
 
 int main(int argc, char **argv) {
+  hy_blas_init(); /* sets an environment variable: before any thread starts */
   setlocale(LC_ALL, "");
   /* HYATT_LOCALEDIR: the .mo files of a build tree (the i18n test) instead of
    * the installed ones. */

@@ -274,6 +274,7 @@ typedef struct {
   hy_bench_sink sink;
   void *ctx;
   int failed;
+  int dense; /* the case being measured is a dense convolution */
 } runner;
 
 /* Measures forward and (where the op has one) backward of c. gbyte and
@@ -292,6 +293,7 @@ static void measure2(runner *r, op_case *c, const char *name, double gflop, doub
   snprintf(row.pass, sizeof row.pass, "fwd");
   row.gflop = gflop;
   row.gbyte = gbyte;
+  row.dense = r->dense;
   row.ms = hy_bench_time(forward, c, r->reps);
   r->sink(&row, r->ctx);
   if (c->kind != OP_ADAM) {
@@ -322,7 +324,9 @@ static void bench_conv(runner *r, const char *what, int N, int C, int H, int W, 
   double gflop = hy_conv_flops(N, C, H, W, Cout, k, k, stride, pad, pad, dil, groups) / 1e9;
   /* depthwise convs are memory-bound: report their traffic too */
   double gbyte = groups > 1 ? 4.0 * (double)(c.nx + c.ny) / 1e9 : 0;
+  r->dense = groups == 1;
   measure(r, &c, name, gflop, gbyte);
+  r->dense = 0;
 }
 
 /* A memory-bound op: fwd_floats and bwd_floats are the floats each pass
@@ -340,7 +344,7 @@ static void bench_mem(runner *r, op_kind kind, const char *what, int N, int C, i
 
 hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps, hy_bench_sink sink,
                        void *ctx, hy_error *err) {
-  runner r = {pool, reps, sink, ctx, 0};
+  runner r = {pool, reps, sink, ctx, 0, 0};
   int N = 1, D = cfg->neck, K = cfg->landmarks;
   for (int s = 0; s < HY_STAGES; s++) {
     int C = cfg->widths[s], H = hy_stage_h(cfg, s), W = hy_stage_w(cfg, s), T = H * W;
@@ -470,6 +474,7 @@ static hy_status net_ctx_init(net_ctx *c, const hy_net_config *cfg, hy_mode mode
   hy_status st = hy_net_create(&c->net, cfg, 1, mode, hy_pool_threads(pool), err);
   if (st != HY_OK) return st;
   hy_net_init_seeded(c->net, 1);
+  hy_net_fold_bn(c->net); /* inference only, as hyatt predict runs it */
   for (size_t i = 0; i < (size_t)cfg->in_h * cfg->in_w; i++)
     c->net->input[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 1000.0f;
   c->run = (hy_run){pool, c->net->plan.scratch, mode == HY_TRAIN ? HY_BN_BATCH : HY_BN_RUNNING};
@@ -529,25 +534,31 @@ static double net_flops(const hy_net *net) {
   return f;
 }
 
-hy_status hy_bench_net(const hy_net_config *cfg, hy_pool *pool, int reps, hy_bench_sink sink,
-                       void *ctx, double *infer_mb, double *train_mb, hy_error *err) {
+hy_status hy_bench_net(const hy_net_config *cfg, int which, hy_pool *pool, int reps,
+                       hy_bench_sink sink, void *ctx, double *infer_mb, double *train_mb,
+                       hy_error *err) {
   net_ctx c;
-  hy_status st = net_ctx_init(&c, cfg, HY_INFER, pool, err);
+  hy_bench_row row = {0};
+  *infer_mb = *train_mb = 0;
+  if (which & HY_BENCH_INFER) {
+    hy_status st = net_ctx_init(&c, cfg, HY_INFER, pool, err);
+    if (st != HY_OK) return st;
+    *infer_mb = plan_mb(&c.net->plan);
+    snprintf(row.name, sizeof row.name, "%s network, inference plan @%dx%d", cfg->name, cfg->in_h, cfg->in_w);
+    snprintf(row.pass, sizeof row.pass, "fwd");
+    row.gflop = net_flops(c.net) / 1e9;
+    row.ms = hy_bench_time(net_forward, &c, reps);
+    sink(&row, ctx);
+    net_ctx_free(&c);
+  }
+  if (!(which & HY_BENCH_TRAIN)) return HY_OK;
+  hy_status st = net_ctx_init(&c, cfg, HY_TRAIN, pool, err);
   if (st != HY_OK) return st;
   double gflop = net_flops(c.net) / 1e9;
-  *infer_mb = plan_mb(&c.net->plan);
-  hy_bench_row row = {0};
-  snprintf(row.name, sizeof row.name, "%s network, inference plan @%dx%d", cfg->name, cfg->in_h, cfg->in_w);
-  snprintf(row.pass, sizeof row.pass, "fwd");
-  row.gflop = gflop;
-  row.ms = hy_bench_time(net_forward, &c, reps);
-  sink(&row, ctx);
-  net_ctx_free(&c);
-
-  st = net_ctx_init(&c, cfg, HY_TRAIN, pool, err);
-  if (st != HY_OK) return st;
   *train_mb = plan_mb(&c.net->plan) + 2.0 * (double)c.net->plan.params.used / 1048576.0;
   snprintf(row.name, sizeof row.name, "%s network, training plan @%dx%d", cfg->name, cfg->in_h, cfg->in_w);
+  snprintf(row.pass, sizeof row.pass, "fwd");
+  row.gflop = gflop;
   row.ms = hy_bench_time(net_forward, &c, reps);
   sink(&row, ctx);
   snprintf(row.pass, sizeof row.pass, "bwd");

@@ -14,6 +14,7 @@ typedef struct hy_bench_row {
   double ms;      /* median wall time */
   double gflop;   /* floating-point work of one run (0: memory-bound) */
   double gbyte;   /* bytes read + written by one run (memory-bound ops) */
+  int dense;      /* 1: a dense convolution (the GEMM-bound kind) */
 } hy_bench_row;
 
 typedef void (*hy_bench_sink)(const hy_bench_row *row, void *ctx);
@@ -28,12 +29,16 @@ double hy_bench_memcpy(int reps);
 hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps,
                        hy_bench_sink sink, void *ctx, hy_error *err);
 
-/* The whole network: inference forward, training forward, backward, and a
- * full step (forward + loss + backward + AdamW). Reports peak memory of the
- * plans in *infer_mb and *train_mb. */
-hy_status hy_bench_net(const hy_net_config *cfg, hy_pool *pool, int reps,
-                       hy_bench_sink sink, void *ctx, double *infer_mb,
-                       double *train_mb, hy_error *err);
+enum { HY_BENCH_INFER = 1, HY_BENCH_TRAIN = 2 };
+
+/* The whole network: with HY_BENCH_INFER in which, the inference forward
+ * (BatchNorm folded, as hyatt predict runs it);
+ * with HY_BENCH_TRAIN, training forward, backward, and a full step (forward
+ * + loss + backward + AdamW). Reports the planned memory of each plan run in
+ * *infer_mb and *train_mb (0 for a plan not run). */
+hy_status hy_bench_net(const hy_net_config *cfg, int which, hy_pool *pool, int reps,
+                       hy_bench_sink sink, void *ctx, double *infer_mb, double *train_mb,
+                       hy_error *err);
 
 /* Median of reps runs of fn(ctx) after one warm-up, in milliseconds. */
 double hy_bench_time(void (*fn)(void *ctx), void *ctx, int reps);

@@ -11,6 +11,7 @@
 #include "bra.h"
 #include "concat.h"
 #include "conv.h"
+#include "conv_direct.h"
 #include "conv_transpose.h"
 #include "dataset.h"
 #include "dwconv.h"

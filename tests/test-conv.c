@@ -228,6 +228,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(2, 6, 9, 7, 4, 1, 1, 1, 0, 0, 1, 2, 0);   /* 1x1 g2 */
   shapes[n++] = conv_spec(1, 6, 9, 7, 4, 1, 1, 2, 0, 0, 1, 2, 1);   /* 1x1 s2 */
   shapes[n++] = conv_spec(1, 3, 13, 11, 4, 4, 4, 2, 1, 1, 1, 1, 1); /* patch */
+  shapes[n++] = conv_spec(2, 3, 14, 12, 5, 4, 4, 2, 1, 1, 1, 1, 1); /* patch, parities */
   shapes[n++] = conv_spec(1, 2, 13, 11, 1, 7, 7, 1, 3, 3, 1, 1, 0); /* CBAM */
   shapes[n++] = conv_spec(2, 6, 11, 13, 9, 5, 5, 1, 2, 2, 1, 3, 1);
   shapes[n++] = conv_spec(1, 4, 9, 7, 4, 3, 3, 1, 1, 1, 1, 4, 1);   /* -> dw */
@@ -239,6 +240,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(2, 10, 37, 29, 12, 3, 3, 1, 1, 1, 1, 1, 1);
   shapes[n++] = conv_spec(1, 3, 8, 8, 2, 5, 5, 1, 0, 0, 1, 1, 0);
   shapes[n++] = conv_spec(1, 2, 9, 9, 3, 3, 3, 3, 0, 0, 1, 1, 1);   /* s3 gaps */
+  shapes[n++] = conv_spec(1, 200, 30, 61, 13, 3, 3, 1, 2, 2, 2, 1, 1); /* direct, 3 bands */
   /* random ones */
   tu_rng rng = tu_rng_new(11);
   static const int ks[] = {1, 3, 4, 5, 7};

@@ -6,6 +6,7 @@
 #include <locale.h>
 
 #include "application.h"
+#include "blas.h"
 
 int
 main (int   argc,
@@ -14,6 +15,7 @@ main (int   argc,
   g_autoptr(HyApplication) app = NULL;
   const char *localedir;
 
+  hy_blas_init (); /* sets an environment variable: before any thread starts */
   setlocale (LC_ALL, "");
   /* HYATT_LOCALEDIR: the .mo files of a build tree instead of the
    * installed ones, as for `hyatt`. */

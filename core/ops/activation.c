@@ -94,11 +94,98 @@ static inline float big_phi(float x) {
   return hy_vsel(x < 0.0f, q, 1.0f - q);
 }
 
+/* The same GELU with FMA in the polynomials (AVX2+FMA CPUs, picked at run
+ * time): at least as accurate, and a third fewer instructions in the op
+ * that costs the most outside the convolutions and GEMMs. */
+#if HY_HAVE_V8FMA
+#define HAVE_FMA_GELU 1
+#define FMA HY_V8FMA
+
+/* half_square of a, 8 lanes */
+FMA static inline void vhalf_square(__m256 a, __m256 *hi, __m256 *lo) {
+  __m256 ah = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32((int)0xFFFFF000u)));
+  __m256 al = _mm256_sub_ps(a, ah);
+  __m256 half = _mm256_set1_ps(0.5f);
+  *hi = _mm256_mul_ps(half, _mm256_mul_ps(ah, ah));
+  *lo = _mm256_mul_ps(half, _mm256_mul_ps(al, _mm256_add_ps(a, ah)));
+}
+
+/* big_phi of x, 8 lanes; *hi and *lo get half_square(|x|) for the pdf. */
+FMA static inline __m256 vbig_phi(__m256 x, __m256 *hi, __m256 *lo) {
+  __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  __m256 z = _mm256_mul_ps(a, _mm256_set1_ps(0.70710678118654752f));
+  __m256 one = _mm256_set1_ps(1.0f);
+  __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.5f), z, one));
+  __m256 p = _mm256_set1_ps(0.17087277f);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+  vhalf_square(a, hi, lo);
+  __m256 q = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), t),
+                           hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), *hi), _mm256_sub_ps(p, *lo)));
+  __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  return _mm256_blendv_ps(_mm256_sub_ps(one, q), q, neg);
+}
+
+FMA static void gelu_forward_fma(float *y, const float *x, int i0, int i1) {
+  int i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i), hi, lo;
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(v, vbig_phi(v, &hi, &lo)));
+  }
+  if (i < i1) { /* the tail through a zero-padded vector */
+    float buf[8] = {0};
+    memcpy(buf, x + i, sizeof(float) * (size_t)(i1 - i));
+    __m256 v = _mm256_loadu_ps(buf), hi, lo;
+    _mm256_storeu_ps(buf, _mm256_mul_ps(v, vbig_phi(v, &hi, &lo)));
+    memcpy(y + i, buf, sizeof(float) * (size_t)(i1 - i));
+  }
+}
+
+FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, int i0, int i1) {
+  for (int i = i0; i < i1; i += 8) {
+    int n = i1 - i < 8 ? i1 - i : 8;
+    float bx[8] = {0}, bdy[8] = {0}, bdx[8];
+    const float *px = x + i, *pdy = dy + i;
+    float *pdx = dx + i;
+    if (n < 8) { /* the tail through zero-padded vectors */
+      memcpy(bx, px, sizeof(float) * (size_t)n);
+      memcpy(bdy, pdy, sizeof(float) * (size_t)n);
+      memcpy(bdx, pdx, sizeof(float) * (size_t)n);
+      px = bx, pdy = bdy, pdx = bdx;
+    }
+    __m256 v = _mm256_loadu_ps(px), hi, lo;
+    __m256 phi = vbig_phi(v, &hi, &lo);
+    __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
+                               hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), hi),
+                                     _mm256_sub_ps(_mm256_setzero_ps(), lo)));
+    __m256 d = _mm256_mul_ps(_mm256_loadu_ps(pdy), _mm256_fmadd_ps(v, pdf, phi));
+    _mm256_storeu_ps(pdx, _mm256_add_ps(_mm256_loadu_ps(pdx), d));
+    if (n < 8) memcpy(dx + i, bdx, sizeof(float) * (size_t)n);
+  }
+}
+
+#else
+#define HAVE_FMA_GELU 0
+#endif
+
 HY_HOT static void gelu_forward_task(void *p, int task, int thread) {
   const act_job *j = p;
   RANGE(j, task);
   float *y = j->out;
   const float *x = j->a;
+#if HAVE_FMA_GELU
+  if (hy_cpu_fma()) {
+    gelu_forward_fma(y, x, i0, i1);
+    return;
+  }
+#endif
   for (int i = i0; i < i1; i++) y[i] = x[i] * big_phi(x[i]);
 }
 
@@ -111,6 +198,12 @@ HY_HOT static void gelu_backward_task(void *p, int task, int thread) {
   RANGE(j, task);
   float *dx = j->out;
   const float *dy = j->a, *x = j->b;
+#if HAVE_FMA_GELU
+  if (hy_cpu_fma()) {
+    gelu_backward_fma(dx, dy, x, i0, i1);
+    return;
+  }
+#endif
   for (int i = i0; i < i1; i++) {
     float v = x[i];
     float hi, lo;

@@ -743,6 +743,33 @@ HY_HOT static void mm_ptb(float *restrict D, int ldd, const float *restrict P,
   }
 }
 
+#if HY_HAVE_V8FMA
+/* exp(x[l] - m) for l < L, 8 at a time (the tail through a zero-padded vector). */
+HY_V8FMA static void exp_row_fma(float *x, int L, float m) {
+  __m256 mv = _mm256_set1_ps(m), zero = _mm256_setzero_ps();
+  int l = 0;
+  for (; l + 8 <= L; l += 8) _mm256_storeu_ps(x + l, hy_v8expf2(_mm256_sub_ps(_mm256_loadu_ps(x + l), mv), zero));
+  if (l < L) {
+    float buf[8] = {0};
+    memcpy(buf, x + l, sizeof(float) * (size_t)(L - l));
+    _mm256_storeu_ps(buf, hy_v8expf2(_mm256_sub_ps(_mm256_loadu_ps(buf), mv), zero));
+    memcpy(x + l, buf, sizeof(float) * (size_t)(L - l));
+  }
+}
+#endif
+
+/* exp(x[l] - m) for l < L: the FMA kernel where the CPU has it. softmax_keep
+ * and softmax_replay both call this, so the replay is exact. */
+HY_HOT static void exp_row(float *x, int L, float m) {
+#if HY_HAVE_V8FMA
+  if (hy_cpu_fma()) {
+    exp_row_fma(x, L, m);
+    return;
+  }
+#endif
+  for (int l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
+}
+
 /* Row softmax in place that keeps each row's max and 1/sum, so backward
  * can replay exactly the same probabilities from recomputed logits instead
  * of keeping T x L of them per head in memory. */
@@ -755,7 +782,7 @@ HY_HOT static void softmax_keep(float *s, float *stat, int T, int L) {
     float m = x[0];
     for (int j = 0; j < 8; j++) m = m8[j] > m ? m8[j] : m;
     for (; l < L; l++) m = x[l] > m ? x[l] : m;
-    for (l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m);
+    exp_row(x, L, m);
     v8 s8 = (v8){0};
     for (l = 0; l + 8 <= L; l += 8) s8 += LD8(x + l);
     float sum = ((s8[0] + s8[4]) + (s8[1] + s8[5])) + ((s8[2] + s8[6]) + (s8[3] + s8[7]));
@@ -785,7 +812,8 @@ HY_HOT static void softmax_grad(float *dp, const float *p, int T, int L) {
 HY_HOT static void softmax_replay(float *s, const float *stat, int T, int L) {
   for (int i = 0; i < T; i++) {
     float *x = s + (size_t)i * L, m = stat[2 * i], inv = stat[2 * i + 1];
-    for (int l = 0; l < L; l++) x[l] = hy_vexpf(x[l] - m) * inv;
+    exp_row(x, L, m);
+    for (int l = 0; l < L; l++) x[l] *= inv;
   }
 }
 

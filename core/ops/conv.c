@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
@@ -44,9 +45,144 @@ static int dx_as_conv(int kh, int kw, int stride, int ph, int pw, int dil) {
   return stride == 1 && ph <= dil * (kh - 1) && pw <= dil * (kw - 1);
 }
 
+/* The direct kernel's shapes: square kernel, same padding on both axes. */
+static int direct(int Cin, int Cout, int kh, int kw, int stride, int ph, int pw, int groups) {
+  return kh == kw && ph == pw && hy_conv_direct_fits(Cin, Cout, kh, stride, groups);
+}
+
 /* Floats of the flipped filter at the start of scratch, rounded to 64 bytes. */
 static size_t flipped_size(int Cin, int Cout, int kh, int kw, int groups) {
   return ((size_t)Cout * (Cin / groups) * kh * kw + 15) / 16 * 16;
+}
+
+/* The 4x4, stride 2, padding 1 patch embeddings on even sizes: split into
+ * the input's four (row, column) parities, a 2x2 stride-1 conv without
+ * padding over 4*Cin planes of (H/2 + 1) x (W/2 + 1), which the direct
+ * kernel runs. Plane c4 = 4c + 2pr + pc holds x[c][2i - pr][2j - pc] (zero
+ * outside x), and its tap (ty, tx) is w[co][c][2ty + 1 - pr][2tx + 1 - pc]. */
+static int by_parities(int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
+                       int pw, int dil, int groups) {
+  return kh == 4 && kw == 4 && stride == 2 && ph == 1 && pw == 1 && dil == 1 && groups == 1 &&
+         H % 2 == 0 && W % 2 == 0 && direct(4 * Cin, Cout, 2, 2, 1, 0, 0, 1);
+}
+
+static size_t al16(size_t n) { return (n + 15) / 16 * 16; }
+
+/* Scratch of the parity path: wp [Cout][4Cin][2][2] | P [4Cin][h+1][w+1] |
+ * dP (same) | dwp (as wp) | the 2x2 conv's own scratch. */
+typedef struct {
+  float *wp, *P, *dP, *dwp, *conv;
+} parity_parts;
+
+static size_t parity_w(int Cin, int Cout) { return al16((size_t)Cout * Cin * 16); }
+
+static size_t parity_planes(int Cin, int H, int W) {
+  return al16((size_t)4 * Cin * (H / 2 + 1) * (W / 2 + 1));
+}
+
+static size_t parity_scratch(int Cin, int H, int W, int Cout) {
+  return 2 * parity_w(Cin, Cout) + 2 * parity_planes(Cin, H, W) +
+         hy_conv_scratch(4 * Cin, H / 2 + 1, W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1);
+}
+
+static parity_parts parity_layout(float *base, int Cin, int H, int W, int Cout) {
+  size_t nw = parity_w(Cin, Cout), nP = parity_planes(Cin, H, W);
+  return (parity_parts){base, base + nw, base + nw + nP, base + nw + 2 * nP, base + 2 * nw + 2 * nP};
+}
+
+typedef struct {
+  const float *x;
+  float *P, *dx;
+  const float *dP;
+  int H, W;
+} parity_job;
+
+/* The four parity planes of input channel c. */
+static void split_task(void *p, int c, int thread) {
+  const parity_job *j = p;
+  int h1 = j->H / 2 + 1, w1 = j->W / 2 + 1;
+  const float *x = j->x + (size_t)c * j->H * j->W;
+  for (int par = 0; par < 4; par++) {
+    int pr = par / 2, pc = par % 2;
+    float *P = j->P + ((size_t)c * 4 + par) * h1 * w1;
+    for (int i = 0; i < h1; i++) {
+      int iy = 2 * i - pr;
+      for (int jx = 0; jx < w1; jx++) {
+        int ix = 2 * jx - pc;
+        P[(size_t)i * w1 + jx] = iy >= 0 && iy < j->H && ix >= 0 && ix < j->W ? x[(size_t)iy * j->W + ix] : 0.0f;
+      }
+    }
+  }
+}
+
+/* dx[c] += the four parity planes of dP, back in place. */
+static void merge_task(void *p, int c, int thread) {
+  const parity_job *j = p;
+  int h1 = j->H / 2 + 1, w1 = j->W / 2 + 1;
+  float *dx = j->dx + (size_t)c * j->H * j->W;
+  for (int par = 0; par < 4; par++) {
+    int pr = par / 2, pc = par % 2;
+    const float *P = j->dP + ((size_t)c * 4 + par) * h1 * w1;
+    for (int i = 0; i < h1; i++) {
+      int iy = 2 * i - pr;
+      if (iy < 0 || iy >= j->H) continue;
+      for (int jx = 0; jx < w1; jx++) {
+        int ix = 2 * jx - pc;
+        if (ix >= 0 && ix < j->W) dx[(size_t)iy * j->W + ix] += P[(size_t)i * w1 + jx];
+      }
+    }
+  }
+}
+
+/* The tap of w that parity plane par's tap t is. */
+static size_t parity_tap(int Cin, int co, int c, int par, int t) {
+  int ky = 2 * (t / 2) + 1 - par / 2, kx = 2 * (t % 2) + 1 - par % 2;
+  return (((size_t)co * Cin + c) * 4 + ky) * 4 + kx;
+}
+
+/* wp[co][4c + par][t] = w[parity_tap(co, c, par, t)] */
+static void parity_weights(float *wp, const float *w, int Cin, int Cout) {
+  for (int co = 0; co < Cout; co++)
+    for (int c = 0; c < Cin; c++)
+      for (int par = 0; par < 4; par++)
+        for (int t = 0; t < 4; t++) *wp++ = w[parity_tap(Cin, co, c, par, t)];
+}
+
+static void forward_parities(float *y, const float *x, const float *w, const float *b, int N,
+                             int Cin, int H, int W, int Cout, float *scratch, hy_pool *pool) {
+  parity_parts s = parity_layout(scratch, Cin, H, W, Cout);
+  parity_weights(s.wp, w, Cin, Cout);
+  for (int n = 0; n < N; n++) {
+    parity_job j = {.x = x + (size_t)n * Cin * H * W, .P = s.P, .H = H, .W = W};
+    hy_pool_run(pool, Cin, split_task, &j);
+    hy_conv_forward(y + (size_t)n * Cout * (H / 2) * (W / 2), s.P, s.wp, b, 1, 4 * Cin, H / 2 + 1,
+                    W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1, s.conv, pool);
+  }
+}
+
+static void backward_parities(float *dx, float *dw, const float *dy, const float *x,
+                              const float *w, int N, int Cin, int H, int W, int Cout,
+                              float *scratch, hy_pool *pool) {
+  parity_parts s = parity_layout(scratch, Cin, H, W, Cout);
+  parity_weights(s.wp, w, Cin, Cout);
+  size_t nP = parity_planes(Cin, H, W);
+  if (dw) memset(s.dwp, 0, (size_t)Cout * Cin * 16 * sizeof *s.dwp);
+  for (int n = 0; n < N; n++) {
+    parity_job j = {.x = x + (size_t)n * Cin * H * W, .P = s.P, .dP = s.dP,
+                    .dx = dx ? dx + (size_t)n * Cin * H * W : NULL, .H = H, .W = W};
+    hy_pool_run(pool, Cin, split_task, &j);
+    if (dx) memset(s.dP, 0, nP * sizeof *s.dP);
+    hy_conv_backward(dx ? s.dP : NULL, dw ? s.dwp : NULL, NULL,
+                     dy + (size_t)n * Cout * (H / 2) * (W / 2), s.P, s.wp, 1, 4 * Cin, H / 2 + 1,
+                     W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1, s.conv, pool);
+    if (dx) hy_pool_run(pool, Cin, merge_task, &j);
+  }
+  if (!dw) return;
+  const float *g = s.dwp;
+  for (int co = 0; co < Cout; co++)
+    for (int c = 0; c < Cin; c++)
+      for (int par = 0; par < 4; par++)
+        for (int t = 0; t < 4; t++) dw[parity_tap(Cin, co, c, par, t)] += *g++;
 }
 
 size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
@@ -58,10 +194,21 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   size_t K = (size_t)(Cin / groups) * kh * kw;
   size_t n = K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
+  if (direct(Cin, Cout, kh, kw, stride, ph, pw, groups)) {
+    size_t t = hy_conv_direct_scratch(Cin, H, W, Cout, kh, ph, dil);
+    if (t > n) n = t;
+  }
   if (dx_as_conv(kh, kw, stride, ph, pw, dil)) {
-    size_t Kt = (size_t)(Cout / groups) * kh * kw;
+    int Cg = Cin / groups, Mg = Cout / groups;
+    size_t Kt = (size_t)Mg * kh * kw;
     size_t t = flipped_size(Cin, Cout, kh, kw, groups) +
-               Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W;
+               (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
+                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, dil * (kh - 1) - ph, dil)
+                    : Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W);
+    if (t > n) n = t;
+  }
+  if (by_parities(Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups)) {
+    size_t t = parity_scratch(Cin, H, W, Cout);
     if (t > n) n = t;
   }
   return n;
@@ -190,17 +337,26 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
     hy_dwconv_forward(y, x, w, b, N, Cin, H, W, kh, stride, ph, pool);
     return;
   }
+  if (by_parities(Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups)) {
+    forward_parities(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
+    return;
+  }
   int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   int Cg = Cin / groups, Mg = Cout / groups, K = Cg * kh * kw;
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
+  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
       const float *wg = w + (size_t)g * Mg * K;
       float *yg = y + ((size_t)n * Cout + (size_t)g * Mg) * out;
+      if (use_direct) {
+        hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, scratch, pool);
+        continue;
+      }
       if (pointwise) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)out, K,
                     1.0f, wg, K, xg, (int)out, 0.0f, yg, (int)out);
@@ -231,8 +387,12 @@ static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
     for (int c = 0; c < Cg; c++)
       for (int t = 0; t < kk; t++)
         wt[((size_t)c * Mg + m) * kk + t] = w[((size_t)m * Cg + c) * kk + kk - 1 - t];
-  int rows = hy_conv_band_rows((size_t)Kt * W, H);
   int qh = dil * (kh - 1) - ph, qw = dil * (kw - 1) - pw;
+  if (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)) {
+    hy_conv_direct_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, kh, qh, dil, 1, col, pool);
+    return;
+  }
+  int rows = hy_conv_band_rows((size_t)Kt * W, H);
   for (int r0 = 0; r0 < H; r0 += rows) {
     int r1 = r0 + rows < H ? r0 + rows : H, npix = (r1 - r0) * W;
     hy_conv_im2col(col, dy, Mg, Ho, Wo, H, W, kh, kw, 1, qh, qw, dil, r0, r1, pool);
@@ -256,6 +416,7 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int as_conv = !pointwise && dx_as_conv(kh, kw, stride, ph, pw, dil);
+  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
   if (db)
     for (int c = 0; c < Cout; c++) {
@@ -264,6 +425,10 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
       db[c] += (float)s;
     }
   if (!dx && !dw) return;
+  if (by_parities(Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups)) {
+    backward_parities(dx, dw, dy, x, w, N, Cin, H, W, Cout, scratch, pool);
+    return;
+  }
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
@@ -279,6 +444,10 @@ void hy_conv_backward(float *dx, float *dw, float *db, const float *dy,
           cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)out, Mg,
                       1.0f, wg, K, dyg, (int)out, 1.0f, dxg, (int)out);
         continue;
+      }
+      if (dwg && use_direct) {
+        hy_conv_direct_dw(dwg, dyg, xg, Cin, H, W, Cout, kh, ph, dil, scratch, pool);
+        dwg = NULL;
       }
       for (int r0 = 0; r0 < Ho; r0 += rows) {
         int r1 = r0 + rows < Ho ? r0 + rows : Ho, npix = (r1 - r0) * Wo;

@@ -8,6 +8,10 @@
  * Strategy by shape (c-dl-anchors §6.1-6.4):
  *   groups == Cin == Cout, kh == kw, dilation 1, ph == pw -> hy_dwconv (direct);
  *   1x1, stride 1, padding 0 -> one sgemm per image and group on x as it is;
+ *   stride 1, square kernel, groups 1, few output channels, AVX2+FMA ->
+ *     hy_conv_direct (conv_direct.h), forward, dx and dw;
+ *   4x4 stride 2 padding 1 on even sizes (the patch embeddings) -> a 2x2
+ *     stride-1 conv over the input's four row/column parities, on the same;
  *   otherwise -> im2col in bands of output rows + sgemm, band col tile ~0.75 MB:
  *     forward y = w . col; dw += dy . col^T; dx: with stride 1 and padding
  *     <= dil*(k-1) (every "same" conv) as the forward conv of dy with the

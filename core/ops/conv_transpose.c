@@ -1,6 +1,7 @@
 #include "conv_transpose.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #include "conv.h"
 
@@ -13,9 +14,137 @@ static int band_rows(int Cout, int kh, int kw, int H, int W) {
   return hy_conv_band_rows((size_t)Cout * kh * kw * W, H);
 }
 
+/* The 4x4, stride 2, padding 1 upsampler (HYATT-Net's head 2) splits into
+ * four 2x2 stride-1 convs of x, one per output phase (a, b) = (oy % 2,
+ * ox % 2): output (2i + a, 2j + b) only sees taps ky = 3 - a - 2ty,
+ * kx = 3 - b - 2tx (ty, tx in {0, 1}) of input rows i - 1 + a + ty and
+ * columns j - 1 + b + tx. Each phase is then hy_conv_forward with padding 1
+ * (its output z[i + a][j + b] is y's pixel), which takes the direct kernel
+ * where it fits; backward is hy_conv_backward of the same four convs. No
+ * col of Cout*16 rows to write and scatter back. */
+static int by_phases(int kh, int kw, int stride, int ph, int pw) {
+  return kh == 4 && kw == 4 && stride == 2 && ph == 1 && pw == 1;
+}
+
+/* Scratch of the phase path: wp [4][Cout][Cin][2][2] | z [Cout][H+1][W+1] |
+ * dwp [Cout][Cin][2][2] | the 2x2 conv's own scratch. */
+typedef struct {
+  float *wp, *z, *dwp, *conv;
+} phase_parts;
+
+static size_t al16(size_t n) { return (n + 15) / 16 * 16; }
+
+/* Floats before the 2x2 conv's scratch. */
+static size_t phase_head(int Cin, int H, int W, int Cout) {
+  size_t w = (size_t)Cout * Cin * 4;
+  return al16(4 * w) + al16((size_t)Cout * (H + 1) * (W + 1)) + al16(w);
+}
+
+static phase_parts phase_layout(float *base, int Cin, int H, int W, int Cout) {
+  phase_parts p;
+  size_t w = (size_t)Cout * Cin * 4;
+  p.wp = base;
+  p.z = p.wp + al16(4 * w);
+  p.dwp = p.z + al16((size_t)Cout * (H + 1) * (W + 1));
+  p.conv = base + phase_head(Cin, H, W, Cout);
+  return p;
+}
+
+/* wp[ph][co][ci][ty][tx] = w[ci][co][3 - a - 2ty][3 - b - 2tx], ph = 2a + b */
+static void phase_weights(float *wp, const float *w, int Cin, int Cout) {
+  for (int ph = 0; ph < 4; ph++)
+    for (int co = 0; co < Cout; co++)
+      for (int ci = 0; ci < Cin; ci++)
+        for (int t = 0; t < 4; t++) {
+          int ky = 3 - ph / 2 - 2 * (t / 2), kx = 3 - ph % 2 - 2 * (t % 2);
+          *wp++ = w[(((size_t)ci * Cout + co) * 4 + ky) * 4 + kx];
+        }
+}
+
+typedef struct {
+  float *y, *z;
+  const float *cy, *cz, *b;
+  int H, W, a, bx;
+} phase_job;
+
+/* y[co][2i + a][2j + b] = z[co][i + a][j + b] + bias */
+static void scatter_task(void *p, int co, int thread) {
+  const phase_job *j = p;
+  int W1 = j->W + 1, Wo = 2 * j->W;
+  float bias = j->b ? j->b[co] : 0.0f;
+  const float *z = j->cz + (size_t)co * (j->H + 1) * W1;
+  float *y = j->y + (size_t)co * 4 * j->H * j->W;
+  for (int i = 0; i < j->H; i++) {
+    const float *zr = z + (size_t)(i + j->a) * W1 + j->bx;
+    float *yr = y + (size_t)(2 * i + j->a) * Wo + j->bx;
+    for (int jx = 0; jx < j->W; jx++) yr[2 * jx] = zr[jx] + bias;
+  }
+}
+
+/* dz[co][i + a][j + b] = dy[co][2i + a][2j + b], zero in the other row and column */
+static void gather_task(void *p, int co, int thread) {
+  const phase_job *j = p;
+  int W1 = j->W + 1, Wo = 2 * j->W;
+  float *z = j->z + (size_t)co * (j->H + 1) * W1;
+  const float *dy = j->cy + (size_t)co * 4 * j->H * j->W;
+  memset(z, 0, sizeof(float) * (size_t)(j->H + 1) * W1);
+  for (int i = 0; i < j->H; i++) {
+    float *zr = z + (size_t)(i + j->a) * W1 + j->bx;
+    const float *dr = dy + (size_t)(2 * i + j->a) * Wo + j->bx;
+    for (int jx = 0; jx < j->W; jx++) zr[jx] = dr[2 * jx];
+  }
+}
+
 size_t hy_conv_transpose_scratch(int Cin, int H, int W, int Cout, int kh,
                                  int kw, int stride, int ph, int pw) {
-  return (size_t)Cout * kh * kw * band_rows(Cout, kh, kw, H, W) * W;
+  size_t n = (size_t)Cout * kh * kw * band_rows(Cout, kh, kw, H, W) * W;
+  if (by_phases(kh, kw, stride, ph, pw)) {
+    size_t t = phase_head(Cin, H, W, Cout) + hy_conv_scratch(Cin, H, W, Cout, 2, 2, 1, 1, 1, 1, 1);
+    if (t > n) n = t;
+  }
+  return n;
+}
+
+static void forward_phases(float *y, const float *x, const float *w, const float *b, int N,
+                           int Cin, int H, int W, int Cout, float *scratch, hy_pool *pool) {
+  phase_parts s = phase_layout(scratch, Cin, H, W, Cout);
+  phase_weights(s.wp, w, Cin, Cout);
+  size_t wsz = (size_t)Cout * Cin * 4;
+  for (int n = 0; n < N; n++)
+    for (int ph = 0; ph < 4; ph++) {
+      hy_conv_forward(s.z, x + (size_t)n * Cin * H * W, s.wp + ph * wsz, NULL, 1, Cin, H, W, Cout,
+                      2, 2, 1, 1, 1, 1, 1, s.conv, pool);
+      phase_job j = {.y = y + (size_t)n * Cout * 4 * H * W, .cz = s.z, .b = b, .H = H, .W = W,
+                     .a = ph / 2, .bx = ph % 2};
+      hy_pool_run(pool, Cout, scatter_task, &j);
+    }
+}
+
+static void backward_phases(float *dx, float *dw, const float *dy, const float *x,
+                            const float *w, int N, int Cin, int H, int W, int Cout,
+                            float *scratch, hy_pool *pool) {
+  phase_parts s = phase_layout(scratch, Cin, H, W, Cout);
+  phase_weights(s.wp, w, Cin, Cout);
+  size_t wsz = (size_t)Cout * Cin * 4;
+  for (int ph = 0; ph < 4; ph++) {
+    if (dw) memset(s.dwp, 0, wsz * sizeof *s.dwp);
+    for (int n = 0; n < N; n++) {
+      phase_job j = {.z = s.z, .cy = dy + (size_t)n * Cout * 4 * H * W, .H = H, .W = W,
+                     .a = ph / 2, .bx = ph % 2};
+      hy_pool_run(pool, Cout, gather_task, &j);
+      hy_conv_backward(dx ? dx + (size_t)n * Cin * H * W : NULL, dw ? s.dwp : NULL, NULL, s.z,
+                       x + (size_t)n * Cin * H * W, s.wp + ph * wsz, 1, Cin, H, W, Cout, 2, 2, 1,
+                       1, 1, 1, 1, s.conv, pool);
+    }
+    if (!dw) continue;
+    const float *g = s.dwp;
+    for (int co = 0; co < Cout; co++)
+      for (int ci = 0; ci < Cin; ci++)
+        for (int t = 0; t < 4; t++) {
+          int ky = 3 - ph / 2 - 2 * (t / 2), kx = 3 - ph % 2 - 2 * (t % 2);
+          dw[(((size_t)ci * Cout + co) * 4 + ky) * 4 + kx] += *g++;
+        }
+  }
 }
 
 double hy_conv_transpose_flops(int N, int Cin, int H, int W, int Cout, int kh,
@@ -29,6 +158,10 @@ void hy_conv_transpose_forward(float *y, const float *x, const float *w,
                                int pw, float *scratch, hy_pool *pool) {
   int Ho = hy_conv_transpose_out_size(H, kh, stride, ph);
   int Wo = hy_conv_transpose_out_size(W, kw, stride, pw);
+  if (by_phases(kh, kw, stride, ph, pw)) {
+    forward_phases(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
+    return;
+  }
   int M = Cout * kh * kw, rows = band_rows(Cout, kh, kw, H, W);
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   for (int n = 0; n < N; n++) {
@@ -72,6 +205,10 @@ void hy_conv_transpose_backward(float *dx, float *dw, float *db,
       db[c] += (float)s;
     }
   if (!dx && !dw) return;
+  if (by_phases(kh, kw, stride, ph, pw)) {
+    backward_phases(dx, dw, dy, x, w, N, Cin, H, W, Cout, scratch, pool);
+    return;
+  }
   for (int n = 0; n < N; n++)
     for (int r0 = 0; r0 < H; r0 += rows) {
       int r1 = r0 + rows < H ? r0 + rows : H, npix = (r1 - r0) * W;

@@ -8,7 +8,9 @@
  * It is the data-gradient of a conv from y's shape to x's shape, so it reuses
  * that conv's im2col/col2im (conv.h): forward col = w^T x (sgemm) then col2im
  * into y; backward dx += w im2col(dy), dw += x im2col(dy)^T, each in bands of
- * x's rows. Nothing is saved for backward.
+ * x's rows. The 4x4 stride-2 padding-1 upsampler instead runs as four 2x2
+ * stride-1 convs, one per output phase (conv_transpose.c). Nothing is saved
+ * for backward.
  *
  * Constraints (unchecked): all dims >= 1, ph, pw >= 0, Hout, Wout >= 1. */
 #pragma once
