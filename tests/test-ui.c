@@ -803,16 +803,19 @@ test_review_folder (void)
   g_assert_true (wait_for (shows_file, state));
   g_assert_null (hy_window_get_error (window));
 
-  /* other panels join the side panel's stack, after the landmark list */
+  /* the measurement and fine-tuning panels are there, after the landmark
+   * list; other panels can join, scrolled */
   {
-    GtkWidget *page = gtk_label_new ("measurements");
+    GtkWidget *page = gtk_label_new ("extra");
     GtkWidget *stack;
 
-    hy_window_add_side_page (window, page, "measurements", "Measurements");
-    stack = gtk_widget_get_parent (page);
+    hy_window_add_side_page (window, page, "extra", "Extra");
+    stack = gtk_widget_get_parent (gtk_widget_get_parent (gtk_widget_get_parent (page)));
     g_assert_true (GTK_IS_STACK (stack));
-    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "landmarks") != NULL);
-    g_assert_true (gtk_stack_get_child_by_name (GTK_STACK (stack), "measurements") == page);
+    g_assert_nonnull (gtk_stack_get_child_by_name (GTK_STACK (stack), "landmarks"));
+    g_assert_nonnull (gtk_stack_get_child_by_name (GTK_STACK (stack), "measurements"));
+    g_assert_nonnull (gtk_stack_get_child_by_name (GTK_STACK (stack), "finetune"));
+    g_assert_true (gtk_widget_is_ancestor (page, gtk_stack_get_child_by_name (GTK_STACK (stack), "extra")));
     g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "landmarks");
   }
 
@@ -890,11 +893,12 @@ int
 main (int   argc,
       char *argv[])
 {
-  static const int small[] = { 240, 320 }, large[] = { 1200, 1600 };
+  static const int small[] = { 200, 320 }, large[] = { 1000, 1600 };
   g_autoptr(GError) error = NULL;
   int status;
 
-  gtk_test_init (&argc, &argv, NULL);
+  /* ISOLATE_DIRS: the windows' model store goes to a temporary XDG_DATA_HOME */
+  gtk_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   /* NON_UNIQUE: never hand the files to a running hyatt-studio. */
   app = g_object_new (HY_TYPE_APPLICATION,
                       "application-id", APP_ID,

@@ -9,6 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "finetune_panel.h"
+#include "image_file.h"
+#include "measurement_panel.h"
 #include "model.h"
 #include "predict_job.h"
 #include "queue_sidebar.h"
@@ -34,6 +37,10 @@ struct _HyWindow
   GtkAdjustment    *level_adjustment;
   GtkAdjustment    *window_adjustment;
   GtkAdjustment    *opacity_adjustment;
+
+  /* Side pages, borrowed (the side stack owns them) */
+  HyMeasurementPanel *measurement_panel;
+  HyFinetunePanel    *finetune_panel;
   GtkRevealer      *error_revealer;
   GtkImage         *error_icon;
   GtkLabel         *error_label;
@@ -48,6 +55,7 @@ struct _HyWindow
   HyReviewQueue        *queue;
   HyPredictJob         *job;          /* NULL until the first prediction */
   GtkFileChooserNative *chooser;      /* a folder or model dialog shown, or NULL */
+  HyModelStore         *store;        /* fine-tuned models, or NULL without a shipped one */
   char                 *chosen_model; /* without settings: the user's model, or NULL */
 
   gboolean all_heatmaps;
@@ -210,6 +218,8 @@ on_document_changed (HyDocument *document,
                      HyWindow   *self)
 {
   sync_canvas (self);
+  hy_measurement_panel_set_points (self->measurement_panel, hy_document_get_annotation (document),
+                                   hy_document_get_landmark_set (document));
   hy_review_queue_update (self->queue, hy_document_get_image_path (document),
                           hy_document_get_mean_confidence (document),
                           hy_document_is_done (document));
@@ -225,6 +235,19 @@ on_save_failed (HyDocument *document,
   g_autofree char *text = g_strdup_printf (_("Could not save the corrections: %s"), error->message);
 
   show_banner (self, "dialog-error-symbolic", text);
+}
+
+/* The corrected images the fine-tuning panel counts: those of the folder
+ * shown, re-read after every save (a round may then start by itself). */
+static void
+update_finetune_folder (HyWindow *self)
+{
+  g_autofree char *folder = NULL;
+
+  if (self->document == NULL || hy_document_get_dirty (self->document))
+    return;
+  folder = g_path_get_dirname (hy_document_get_annotation_path (self->document));
+  hy_finetune_panel_set_folder (self->finetune_panel, folder);
 }
 
 static void
@@ -250,6 +273,7 @@ set_document (HyWindow   *self,
   g_set_object (&self->file, file);
   g_signal_connect (document, "changed", G_CALLBACK (on_document_changed), self);
   g_signal_connect_swapped (document, "notify::dirty", G_CALLBACK (update_title), self);
+  g_signal_connect_swapped (document, "notify::dirty", G_CALLBACK (update_finetune_folder), self);
   g_signal_connect_swapped (document, "notify::can-undo", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (document, "notify::can-redo", G_CALLBACK (update_actions), self);
   g_signal_connect (document, "save-failed", G_CALLBACK (on_save_failed), self);
@@ -267,6 +291,9 @@ set_document (HyWindow   *self,
   hy_landmark_list_set_selected (self->landmark_list, hy_landmark_canvas_get_selected (self->canvas));
   update_heatmap (self);
   hy_queue_sidebar_set_current (self->queue_sidebar, hy_document_get_image_path (document));
+  hy_measurement_panel_set_points (self->measurement_panel, hy_document_get_annotation (document),
+                                   hy_document_get_landmark_set (document));
+  update_finetune_folder (self);
 
   gtk_widget_grab_focus (GTK_WIDGET (self->canvas));
   gtk_stack_set_visible_child_name (self->stack, "image");
@@ -293,6 +320,13 @@ model_path (HyWindow *self)
 
   if (chosen != NULL && *chosen != '\0')
     return g_steal_pointer (&chosen);
+  if (self->store != NULL)
+    {
+      g_autoptr(HyModelRecord) current = hy_model_store_current (self->store, NULL);
+
+      if (current != NULL)
+        return g_strdup (current->path);
+    }
   return hy_predict_job_find_default_model ();
 }
 
@@ -391,6 +425,7 @@ typedef struct
   HyDocument    *document;   /* owned */
   HyLandmarkSet *set;        /* owned reference */
   char          *notice;     /* owned, or NULL */
+  HyImageMeta    meta;       /* what the file says besides pixels (DICOM) */
 } Loaded;
 
 static void
@@ -438,14 +473,12 @@ load_thread (GTask        *task,
   hy_image *image = g_new0 (hy_image, 1);
   Loaded *l = g_new0 (Loaded, 1);
   GError *error = NULL;
-  hy_error err;
 
-  hy_error_clear (&err);
-  if (hy_image_load (image, g_file_peek_path (d->file), &err) != HY_OK)
+  if (!hy_image_file_load (g_file_peek_path (d->file), image, &l->meta, &error))
     {
       g_free (image);
       loaded_free (l);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.msg);
+      g_task_return_error (task, error);
       return;
     }
   l->set = d->set != NULL ? g_object_ref (d->set) : set_for_model (d->model_path, &error);
@@ -496,6 +529,11 @@ on_load_done (GObject      *source_object,
     }
   g_set_object (&self->set, l->set);
   set_document (self, d->file, l->document);
+  /* a DICOM file's own window/level, else the whole range */
+  g_object_set (self->canvas,
+                "window-centre", l->meta.window_width > 0 ? l->meta.window_center : 0.5,
+                "window-width", l->meta.window_width > 0 ? l->meta.window_width : 1.0,
+                NULL);
   if (l->notice != NULL)
     show_banner (self, "dialog-warning-symbolic", l->notice);
   loaded_free (l);
@@ -662,7 +700,13 @@ hy_window_add_side_page (HyWindow   *self,
   g_return_if_fail (GTK_IS_WIDGET (page));
   g_return_if_fail (name != NULL && title != NULL);
 
-  gtk_stack_add_titled (self->side_stack, page, name, title);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  /* scrolled and not expanding (whatever its labels do), so that a page
+   * never takes width from the canvas */
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), page);
+  gtk_widget_set_hexpand (scroller, FALSE);
+  gtk_stack_add_titled (self->side_stack, scroller, name, title);
 }
 
 /* ---- the canvas and the list ---------------------------------------------- */
@@ -775,6 +819,19 @@ accept_all_activated (GtkWidget  *widget,
 
   if (self->document != NULL)
     hy_document_accept_all (self->document);
+}
+
+/* A round was kept or a model restored: it is the model from now on, and
+ * the image shown is predicted again with it (its corrections stay). */
+static void
+on_model_changed (HyWindow   *self,
+                  const char *path)
+{
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "default-model", "");
+  g_clear_pointer (&self->chosen_model, g_free);
+  if (self->document != NULL)
+    start_prediction (self);
 }
 
 static void
@@ -1060,6 +1117,7 @@ hy_window_dispose (GObject *object)
   g_clear_object (&self->set);
   g_clear_object (&self->queue);
   g_clear_object (&self->job);
+  g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->chosen_model, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HY_TYPE_WINDOW);
@@ -1149,6 +1207,30 @@ on_drop (GtkDropTarget *target,
 }
 
 static void
+add_side_pages (HyWindow *self)
+{
+  g_autofree char *shipped = hy_predict_job_find_default_model ();
+  g_autofree char *store_dir = hy_model_store_default_dir ();
+  g_autoptr(GError) error = NULL;
+
+  self->measurement_panel = HY_MEASUREMENT_PANEL (hy_measurement_panel_new ());
+  /* Translators: short, a tab beside "Landmarks" and "Tuning" */
+  hy_window_add_side_page (self, GTK_WIDGET (self->measurement_panel), "measurements",
+                           _("Measures"));
+  self->finetune_panel = HY_FINETUNE_PANEL (hy_finetune_panel_new ());
+  /* Translators: short, a tab: fine-tuning the model */
+  hy_window_add_side_page (self, GTK_WIDGET (self->finetune_panel), "finetune", _("Tuning"));
+  g_signal_connect_swapped (self->finetune_panel, "model-changed", G_CALLBACK (on_model_changed), self);
+  /* the store grows from the shipped model; without one the panel stays empty */
+  if (shipped != NULL)
+    self->store = hy_model_store_new (store_dir, shipped, &error);
+  if (self->store != NULL)
+    hy_finetune_panel_set_store (self->finetune_panel, self->store);
+  else if (error != NULL)
+    g_warning ("%s", error->message);
+}
+
+static void
 hy_window_init (HyWindow *self)
 {
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
@@ -1165,6 +1247,7 @@ hy_window_init (HyWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  add_side_pages (self);
   restore_window_state (self);
   on_opacity_changed (self);
   update_actions (self);
