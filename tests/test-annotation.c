@@ -6,20 +6,8 @@
 #include <string.h>
 
 #include "annotation.h"
+#include "apptest.h"
 #include "testutil.h"
-
-static HyLandmarkSet *tri_set(void) {
-  static const char *json =
-      "{\"format_version\": 1, \"name\": \"tri\", \"version\": 1, \"count\": 3,\n"
-      " \"landmarks\": [\n"
-      "  {\"index\": 1, \"name\": \"One\", \"abbreviation\": \"P1\", \"colour\": \"#e69f00\"},\n"
-      "  {\"index\": 2, \"name\": \"Two\", \"abbreviation\": \"P2\", \"colour\": \"#56b4e9\"},\n"
-      "  {\"index\": 3, \"name\": \"Three\", \"abbreviation\": \"P3\", \"colour\": \"#009e73\"}]}\n";
-  GError *error = NULL;
-  HyLandmarkSet *set = hy_landmark_set_new_from_data(json, -1, "tri.json", &error);
-  g_assert_no_error(error);
-  return set;
-}
 
 static HyAnnotation *sample(void) {
   HyAnnotation *a = hy_annotation_new("x.png", 100, 80, "tri", 3);
@@ -69,7 +57,7 @@ static void assert_equal(const HyAnnotation *a, const HyAnnotation *b) {
 }
 
 static void test_round_trip(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autoptr(HyAnnotation) a = sample();
   g_autofree char *path = tmp("round.hyatt.json");
   GError *error = NULL;
@@ -88,7 +76,7 @@ static void test_round_trip(void) {
 /* Each edit of the saved text must be refused with a one-line message
  * naming the file and containing `want`. */
 static void test_invalid(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autoptr(HyAnnotation) a = sample();
   a->created = g_strdup("2026-01-01T00:00:00Z");
   a->modified = g_strdup("2026-01-01T00:00:00Z");

@@ -14,32 +14,11 @@
 
 #include "document.h"
 #include "fileio.h"
+#include "apptest.h"
 #include "testutil.h"
 
 #define KILLS 200
 #define KILL_SECONDS 15.0
-
-static HyLandmarkSet *tri_set(void) {
-  static const char *json =
-      "{\"format_version\": 1, \"name\": \"tri\", \"version\": 1, \"count\": 3,\n"
-      " \"landmarks\": [\n"
-      "  {\"index\": 1, \"name\": \"One\", \"abbreviation\": \"P1\", \"colour\": \"#e69f00\"},\n"
-      "  {\"index\": 2, \"name\": \"Two\", \"abbreviation\": \"P2\", \"colour\": \"#56b4e9\"},\n"
-      "  {\"index\": 3, \"name\": \"Three\", \"abbreviation\": \"P3\", \"colour\": \"#009e73\"}]}\n";
-  GError *error = NULL;
-  HyLandmarkSet *set = hy_landmark_set_new_from_data(json, -1, "tri.json", &error);
-  g_assert_no_error(error);
-  return set;
-}
-
-static hy_image *grey_image(void) {
-  hy_image *image = g_new0(hy_image, 1);
-  image->width = 100;
-  image->height = 80;
-  image->bit_depth = 8;
-  image->pixels = calloc(100 * 80, sizeof(float));
-  return image;
-}
 
 static double now(void) { return (double)g_get_monotonic_time() * 1e-6; }
 
@@ -58,7 +37,7 @@ static int strays(const char *dir) {
 /* The child: edits and saves until killed. */
 static G_NORETURN void edit_forever(const char *image_path, HyLandmarkSet *set) {
   GError *error = NULL;
-  HyDocument *doc = hy_document_new(image_path, grey_image(), set, NULL, &error);
+  HyDocument *doc = hy_document_new(image_path, at_grey_image(), set, NULL, &error);
   if (!doc) _exit(2);
   for (int k = 0;; k ^= 1) {
     hy_document_move(doc, 0, k ? 20.0 : 10.0, k ? 25.0 : 15.0, TRUE);
@@ -67,7 +46,7 @@ static G_NORETURN void edit_forever(const char *image_path, HyLandmarkSet *set) 
 }
 
 static void test_kill_autosave(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *dir = g_build_filename(tu_tmpdir(), "kill-autosave", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   g_autofree char *image = g_build_filename(dir, "x.png", NULL);
@@ -77,7 +56,7 @@ static void test_kill_autosave(void) {
   double t0 = now();
   {
     GError *error = NULL;
-    g_autoptr(HyDocument) doc = hy_document_new(image, grey_image(), set, NULL, &error);
+    g_autoptr(HyDocument) doc = hy_document_new(image, at_grey_image(), set, NULL, &error);
     g_assert_no_error(error);
     hy_document_move(doc, 0, 10, 15, TRUE);
     g_assert_true(hy_document_save(doc, &error));

@@ -8,29 +8,8 @@
 #include <unistd.h>
 
 #include "document.h"
+#include "apptest.h"
 #include "testutil.h"
-
-static HyLandmarkSet *tri_set(void) {
-  static const char *json =
-      "{\"format_version\": 1, \"name\": \"tri\", \"version\": 1, \"count\": 3,\n"
-      " \"landmarks\": [\n"
-      "  {\"index\": 1, \"name\": \"One\", \"abbreviation\": \"P1\", \"colour\": \"#e69f00\"},\n"
-      "  {\"index\": 2, \"name\": \"Two\", \"abbreviation\": \"P2\", \"colour\": \"#56b4e9\"},\n"
-      "  {\"index\": 3, \"name\": \"Three\", \"abbreviation\": \"P3\", \"colour\": \"#009e73\"}]}\n";
-  GError *error = NULL;
-  HyLandmarkSet *set = hy_landmark_set_new_from_data(json, -1, "tri.json", &error);
-  g_assert_no_error(error);
-  return set;
-}
-
-static hy_image *grey_image(void) {
-  hy_image *image = g_new0(hy_image, 1);
-  image->width = 100;
-  image->height = 80;
-  image->bit_depth = 8;
-  image->pixels = calloc(100 * 80, sizeof(float));
-  return image;
-}
 
 /* A fresh image file (the document hashes its bytes) in its own folder. */
 static char *image_file(const char *name) {
@@ -43,7 +22,7 @@ static char *image_file(const char *name) {
 
 static HyDocument *open_doc(const char *path, HyLandmarkSet *set, char **notice) {
   GError *error = NULL;
-  HyDocument *doc = hy_document_new(path, grey_image(), set, notice, &error);
+  HyDocument *doc = hy_document_new(path, at_grey_image(), set, notice, &error);
   g_assert_no_error(error);
   g_assert_nonnull(doc);
   return doc;
@@ -79,7 +58,7 @@ static const HyAnnotationPoint *point(HyDocument *doc, int i) {
 }
 
 static void test_undo_redo(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("undo");
   g_autoptr(HyDocument) doc = open_doc(path, set, NULL);
   g_assert_true(hy_document_needs_prediction(doc));
@@ -137,7 +116,7 @@ static void on_changed(HyDocument *doc, int index, gpointer data) {
 }
 
 static void test_drag_merge(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("drag");
   g_autoptr(HyDocument) doc = open_doc(path, set, NULL);
   predict(doc, 0);
@@ -180,7 +159,7 @@ static void wait_until(GSourceFunc done, gpointer data) {
 }
 
 static void test_autosave_reload(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("autosave");
   g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
   {
@@ -227,7 +206,7 @@ static void test_autosave_reload(void) {
 }
 
 static void test_damaged_kept_aside(void) {
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("damaged");
   g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
   g_autofree char *dir = g_path_get_dirname(path);
@@ -272,7 +251,7 @@ static void test_damaged_kept_aside(void) {
 static void test_other_set(void) {
   g_autofree char *sets = g_build_filename(HY_SOURCE_DIR, "data", "landmarks", NULL);
   g_setenv("HYATT_LANDMARKS_DIR", sets, TRUE);
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("other-set");
   g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
   g_autoptr(HyAnnotation) a = hy_annotation_new("x.png", 100, 80, "isbi2015", 19);
@@ -297,13 +276,13 @@ static void test_unreadable_refused(void) {
     g_test_skip("root reads any file");
     return;
   }
-  g_autoptr(HyLandmarkSet) set = tri_set();
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("unreadable");
   g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
   tu_write_file(json, "{}", -1);
   g_assert_cmpint(g_chmod(json, 0), ==, 0);
   GError *error = NULL;
-  HyDocument *doc = hy_document_new(path, grey_image(), set, NULL, &error);
+  HyDocument *doc = hy_document_new(path, at_grey_image(), set, NULL, &error);
   g_assert_null(doc);
   g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_ACCES);
   g_clear_error(&error);
