@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "format_json.h"
 
 G_DEFINE_QUARK(hy-annotation-error-quark, hy_annotation_error)
 
@@ -304,44 +305,28 @@ HyAnnotation *hy_annotation_load(const char *path, HyLandmarkSet *set, GError **
 
 /* ---- saving ------------------------------------------------------------- */
 
-static void add_number(JsonBuilder *b, const char *name, double v) {
-  json_builder_set_member_name(b, name);
-  if (isfinite(v))
-    json_builder_add_double_value(b, v);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void add_string(JsonBuilder *b, const char *name, const char *v) {
-  json_builder_set_member_name(b, name);
-  if (v)
-    json_builder_add_string_value(b, v);
-  else
-    json_builder_add_null_value(b);
-}
-
 char *hy_annotation_to_data(const HyAnnotation *a) {
   g_return_val_if_fail(a, NULL);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "format", HY_ANNOTATION_FORMAT);
+  hy_json_add_string(b, "format", HY_ANNOTATION_FORMAT);
   json_builder_set_member_name(b, "version");
   json_builder_add_int_value(b, HY_ANNOTATION_FORMAT_VERSION);
   json_builder_set_member_name(b, "image");
   json_builder_begin_object(b);
-  add_string(b, "file", a->image_file);
+  hy_json_add_string(b, "file", a->image_file);
   json_builder_set_member_name(b, "width");
   json_builder_add_int_value(b, a->width);
   json_builder_set_member_name(b, "height");
   json_builder_add_int_value(b, a->height);
-  add_string(b, "sha256", a->sha256);
-  add_number(b, "spacing_mm", a->spacing_mm > 0 ? a->spacing_mm : NAN);
-  add_string(b, "spacing_source", hy_spacing_source_to_string(a->spacing_source));
+  hy_json_add_string(b, "sha256", a->sha256);
+  hy_json_add_number(b, "spacing_mm", a->spacing_mm > 0 ? a->spacing_mm : NAN);
+  hy_json_add_string(b, "spacing_source", hy_spacing_source_to_string(a->spacing_source));
   json_builder_end_object(b);
-  add_string(b, "landmark_set", a->landmark_set);
-  add_string(b, "model", a->model);
-  add_string(b, "created", a->created);
-  add_string(b, "modified", a->modified);
+  hy_json_add_string(b, "landmark_set", a->landmark_set);
+  hy_json_add_string(b, "model", a->model);
+  hy_json_add_string(b, "created", a->created);
+  hy_json_add_string(b, "modified", a->modified);
   json_builder_set_member_name(b, "landmarks");
   json_builder_begin_array(b);
   for (int i = 0; i < a->n_points; i++) {
@@ -349,14 +334,14 @@ char *hy_annotation_to_data(const HyAnnotation *a) {
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "index");
     json_builder_add_int_value(b, i + 1);
-    add_string(b, "name", p->name);
-    add_number(b, "x", p->x);
-    add_number(b, "y", p->y);
-    add_string(b, "state", hy_landmark_state_to_string(p->state));
-    add_number(b, "predicted_x", p->predicted_x);
-    add_number(b, "predicted_y", p->predicted_y);
-    add_number(b, "confidence", p->confidence);
-    if (p->model) add_string(b, "model", p->model);
+    hy_json_add_string(b, "name", p->name);
+    hy_json_add_number(b, "x", p->x);
+    hy_json_add_number(b, "y", p->y);
+    hy_json_add_string(b, "state", hy_landmark_state_to_string(p->state));
+    hy_json_add_number(b, "predicted_x", p->predicted_x);
+    hy_json_add_number(b, "predicted_y", p->predicted_y);
+    hy_json_add_number(b, "confidence", p->confidence);
+    if (p->model) hy_json_add_string(b, "model", p->model);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "format_json.h"
 #include "model.h"
 
 #define CMD "info"
@@ -104,58 +105,48 @@ static void add_floats(JsonBuilder *b, const char *name, const float *v, int n) 
   json_builder_end_array(b);
 }
 
-static void add_string(JsonBuilder *b, const char *name, const char *v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, v);
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_int_value(b, v);
-}
-
 static void print_json(const char *path, const hy_net_config *c, const hy_model_info *info) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   g_autofree char *disp = g_filename_display_name(path);
   json_builder_begin_object(b);
-  add_string(b, "file", disp);
-  add_string(b, "id", info->id);
-  add_string(b, "format", info->checkpoint ? "hyatt-checkpoint" : "hyatt-model");
-  add_int(b, "file_bytes", (gint64)info->file_bytes);
+  hy_json_add_string(b, "file", disp);
+  hy_json_add_string(b, "id", info->id);
+  hy_json_add_string(b, "format", info->checkpoint ? "hyatt-checkpoint" : "hyatt-model");
+  hy_json_add_int(b, "file_bytes", (gint64)info->file_bytes);
   json_builder_set_member_name(b, "config");
   json_builder_begin_object(b);
-  add_string(b, "name", c->name);
-  add_int(b, "input_h", c->in_h);
-  add_int(b, "input_w", c->in_w);
+  hy_json_add_string(b, "name", c->name);
+  hy_json_add_int(b, "input_h", c->in_h);
+  hy_json_add_int(b, "input_w", c->in_w);
   add_ints(b, "widths", c->widths, HY_STAGES);
   add_ints(b, "bra_heads", c->bra_heads, HY_STAGES - 1);
   add_ints(b, "regions", c->regions, HY_STAGES - 1);
   add_ints(b, "topk", c->topk, HY_STAGES - 1);
   add_ints(b, "mlp_ratio", c->mlp_ratio, HY_STAGES);
-  add_int(b, "s5_heads", c->s5_heads);
-  add_int(b, "neck", c->neck);
-  add_int(b, "img_width", c->img_width);
-  add_int(b, "mid_width", c->mid_width);
-  add_int(b, "landmarks", c->landmarks);
-  add_int(b, "pool", c->pool);
+  hy_json_add_int(b, "s5_heads", c->s5_heads);
+  hy_json_add_int(b, "neck", c->neck);
+  hy_json_add_int(b, "img_width", c->img_width);
+  hy_json_add_int(b, "mid_width", c->mid_width);
+  hy_json_add_int(b, "landmarks", c->landmarks);
+  hy_json_add_int(b, "pool", c->pool);
   add_floats(b, "sigmas", c->sigmas, 3);
   add_floats(b, "loss_weights", c->loss_weights, 3);
   json_builder_end_object(b);
-  add_int(b, "param_count", (gint64)info->param_count);
-  add_int(b, "buffer_count", (gint64)info->buffer_count);
-  add_string(b, "landmark_set", info->landmark_set);
+  hy_json_add_int(b, "param_count", (gint64)info->param_count);
+  hy_json_add_int(b, "buffer_count", (gint64)info->buffer_count);
+  hy_json_add_string(b, "landmark_set", info->landmark_set);
   json_builder_set_member_name(b, "landmark_names");
   json_builder_begin_array(b);
   for (int i = 0; i < info->landmark_count; i++) json_builder_add_string_value(b, info->landmark_names[i]);
   json_builder_end_array(b);
   json_builder_set_member_name(b, "spacing_mm");
   json_builder_add_double_value(b, info->spacing_mm);
-  add_string(b, "dataset", info->dataset);
-  add_int(b, "steps", info->steps);
-  add_string(b, "parent", info->parent);
-  add_string(b, "created", info->created);
-  add_string(b, "metrics", info->metrics);
-  add_string(b, "hyatt_version", info->hyatt_version);
+  hy_json_add_string(b, "dataset", info->dataset);
+  hy_json_add_int(b, "steps", info->steps);
+  hy_json_add_string(b, "parent", info->parent);
+  hy_json_add_string(b, "created", info->created);
+  hy_json_add_string(b, "metrics", info->metrics);
+  hy_json_add_string(b, "hyatt_version", info->hyatt_version);
   json_builder_end_object(b);
   hy_cli_print_json(b);
 }

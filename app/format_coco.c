@@ -6,16 +6,6 @@
 #include "exchange-private.h"
 #include "format_json.h"
 
-static void add_int(JsonBuilder *b, const char *name, gint64 v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_int_value(b, v);
-}
-
-static void add_str(JsonBuilder *b, const char *name, const char *v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, v);
-}
-
 static gboolean placed(const HyAnnotationPoint *p) {
   return p->state != HY_LANDMARK_ABSENT && isfinite(p->x) && isfinite(p->y);
 }
@@ -24,9 +14,9 @@ static void write_annotation(JsonBuilder *b, const HyAnnotation *a, int id) {
   double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
   int placed_n = 0;
   json_builder_begin_object(b);
-  add_int(b, "id", id);
-  add_int(b, "image_id", id);
-  add_int(b, "category_id", 1);
+  hy_json_add_int(b, "id", id);
+  hy_json_add_int(b, "image_id", id);
+  hy_json_add_int(b, "category_id", 1);
   json_builder_set_member_name(b, "keypoints");
   json_builder_begin_array(b);
   for (int k = 0; k < a->n_points; k++) {
@@ -40,7 +30,7 @@ static void write_annotation(JsonBuilder *b, const HyAnnotation *a, int id) {
     x0 = MIN(x0, p->x), y0 = MIN(y0, p->y), x1 = MAX(x1, p->x), y1 = MAX(y1, p->y);
   }
   json_builder_end_array(b);
-  add_int(b, "num_keypoints", placed_n);
+  hy_json_add_int(b, "num_keypoints", placed_n);
   /* the box around the points: COCO's evaluation scales by its area */
   json_builder_set_member_name(b, "bbox");
   json_builder_begin_array(b);
@@ -50,7 +40,7 @@ static void write_annotation(JsonBuilder *b, const HyAnnotation *a, int id) {
   json_builder_end_array(b);
   json_builder_set_member_name(b, "area");
   json_builder_add_double_value(b, bbox[2] * bbox[3]);
-  add_int(b, "iscrowd", 0);
+  hy_json_add_int(b, "iscrowd", 0);
   json_builder_set_member_name(b, "hyatt_states");
   json_builder_begin_array(b);
   for (int k = 0; k < a->n_points; k++)
@@ -73,24 +63,24 @@ char *hy_format_coco_write(HyAnnotation *const *a, int n, HyLandmarkSet *set, do
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "info");
   json_builder_begin_object(b);
-  add_str(b, "description", hy_landmark_set_get_title(set));
-  add_str(b, "version", "1.0");
+  hy_json_add_string(b, "description", hy_landmark_set_get_title(set));
+  hy_json_add_string(b, "version", "1.0");
   json_builder_end_object(b);
   json_builder_set_member_name(b, "images");
   json_builder_begin_array(b);
   for (int i = 0; i < n; i++) {
     double s = spacing > 0 ? spacing : a[i]->spacing_mm;
     json_builder_begin_object(b);
-    add_int(b, "id", i + 1);
-    add_str(b, "file_name", a[i]->image_file);
-    add_int(b, "width", a[i]->width);
-    add_int(b, "height", a[i]->height);
+    hy_json_add_int(b, "id", i + 1);
+    hy_json_add_string(b, "file_name", a[i]->image_file);
+    hy_json_add_int(b, "width", a[i]->width);
+    hy_json_add_int(b, "height", a[i]->height);
     json_builder_set_member_name(b, "hyatt_spacing_mm");
     if (s > 0)
       json_builder_add_double_value(b, s);
     else
       json_builder_add_null_value(b);
-    add_str(b, "hyatt_spacing_source",
+    hy_json_add_string(b, "hyatt_spacing_source",
             hy_spacing_source_to_string(s <= 0 ? HY_SPACING_UNKNOWN
                                         : spacing > 0 ? HY_SPACING_USER : a[i]->spacing_source));
     json_builder_end_object(b);
@@ -103,9 +93,9 @@ char *hy_format_coco_write(HyAnnotation *const *a, int n, HyLandmarkSet *set, do
   json_builder_set_member_name(b, "categories");
   json_builder_begin_array(b);
   json_builder_begin_object(b);
-  add_int(b, "id", 1);
-  add_str(b, "name", hy_landmark_set_get_name(set));
-  add_str(b, "supercategory", "landmarks");
+  hy_json_add_int(b, "id", 1);
+  hy_json_add_string(b, "name", hy_landmark_set_get_name(set));
+  hy_json_add_string(b, "supercategory", "landmarks");
   json_builder_set_member_name(b, "keypoints");
   json_builder_begin_array(b);
   for (int k = 0; k < hy_landmark_set_get_count(set); k++)

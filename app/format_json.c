@@ -96,3 +96,29 @@ double hy_json_element_number(HyJsonReader *r, JsonArray *a, const char *path, g
   }
   return node_number(r, json_array_get_element(a, i), field, NULL, ok);
 }
+
+void hy_json_add_string(JsonBuilder *b, const char *name, const char *v) {
+  json_builder_set_member_name(b, name);
+  if (v)
+    json_builder_add_string_value(b, v);
+  else
+    json_builder_add_null_value(b);
+}
+
+void hy_json_add_number(JsonBuilder *b, const char *name, double v) {
+  json_builder_set_member_name(b, name);
+  if (isfinite(v))
+    json_builder_add_double_value(b, v);
+  else
+    json_builder_add_null_value(b);
+}
+
+void hy_json_add_int(JsonBuilder *b, const char *name, gint64 v) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, v);
+}
+
+void hy_json_add_bool(JsonBuilder *b, const char *name, gboolean v) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, v);
+}

@@ -1,5 +1,6 @@
 /* Checked access to parsed JSON for the JSON formats (format_coco.c,
- * format_slicer.c): each getter fails with "origin: path: what". */
+ * format_slicer.c): each getter fails with "origin: path: what". Below
+ * them, the JsonBuilder members that every JSON writer of app/ shares. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -28,5 +29,11 @@ double hy_json_number(HyJsonReader *r, JsonObject *o, const char *path, const ch
 /* A finite number as array element i. */
 double hy_json_element_number(HyJsonReader *r, JsonArray *a, const char *path, guint i,
                               gboolean *ok);
+
+/* Member `name` = v; a NULL string or a non-finite number is written null. */
+void hy_json_add_string(JsonBuilder *b, const char *name, const char *v);
+void hy_json_add_number(JsonBuilder *b, const char *name, double v);
+void hy_json_add_int(JsonBuilder *b, const char *name, gint64 v);
+void hy_json_add_bool(JsonBuilder *b, const char *name, gboolean v);
 
 G_END_DECLS

@@ -9,16 +9,6 @@
 #define SCHEMA "https://raw.githubusercontent.com/slicer/slicer/master/Modules/Loadable/" \
                "Markups/Resources/Schema/markups-schema-v1.0.3.json#"
 
-static void add_str(JsonBuilder *b, const char *name, const char *v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *name, gboolean v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_boolean_value(b, v);
-}
-
 static void add_doubles(JsonBuilder *b, const char *name, const double *v, int n) {
   json_builder_set_member_name(b, name);
   json_builder_begin_array(b);
@@ -33,17 +23,17 @@ static void write_point(JsonBuilder *b, const HyAnnotationPoint *p, int k, HyLan
   double pos[3] = {placed ? p->x * s : 0, placed ? p->y * s : 0, 0};
   g_autofree char *id = g_strdup_printf("%d", k + 1);
   json_builder_begin_object(b);
-  add_str(b, "id", id);
-  add_str(b, "label", hy_landmark_set_get_abbreviation(set, k));
-  add_str(b, "description", hy_landmark_set_get_landmark_name(set, k));
-  add_str(b, "associatedNodeID", "");
+  hy_json_add_string(b, "id", id);
+  hy_json_add_string(b, "label", hy_landmark_set_get_abbreviation(set, k));
+  hy_json_add_string(b, "description", hy_landmark_set_get_landmark_name(set, k));
+  hy_json_add_string(b, "associatedNodeID", "");
   add_doubles(b, "position", pos, 3);
   add_doubles(b, "orientation", identity, 9);
-  add_bool(b, "selected", TRUE);
-  add_bool(b, "locked", p->state == HY_LANDMARK_CONFIRMED);
-  add_bool(b, "visibility", placed);
-  add_str(b, "positionStatus", placed ? "defined" : "undefined");
-  add_str(b, "hyattState", hy_landmark_state_to_string(p->state));
+  hy_json_add_bool(b, "selected", TRUE);
+  hy_json_add_bool(b, "locked", p->state == HY_LANDMARK_CONFIRMED);
+  hy_json_add_bool(b, "visibility", placed);
+  hy_json_add_string(b, "positionStatus", placed ? "defined" : "undefined");
+  hy_json_add_string(b, "hyattState", hy_landmark_state_to_string(p->state));
   if (isfinite(p->confidence)) {
     json_builder_set_member_name(b, "hyattConfidence");
     json_builder_add_double_value(b, p->confidence);
@@ -63,28 +53,28 @@ char *hy_format_slicer_write(const HyAnnotation *a, HyLandmarkSet *set, double s
   }
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_str(b, "@schema", SCHEMA);
+  hy_json_add_string(b, "@schema", SCHEMA);
   json_builder_set_member_name(b, "markups");
   json_builder_begin_array(b);
   json_builder_begin_object(b);
-  add_str(b, "type", "Fiducial");
-  add_str(b, "coordinateSystem", "LPS");
-  add_str(b, "coordinateUnits", "mm");
-  add_bool(b, "locked", FALSE);
-  add_bool(b, "fixedNumberOfControlPoints", TRUE);
-  add_str(b, "labelFormat", "%N-%d");
+  hy_json_add_string(b, "type", "Fiducial");
+  hy_json_add_string(b, "coordinateSystem", "LPS");
+  hy_json_add_string(b, "coordinateUnits", "mm");
+  hy_json_add_bool(b, "locked", FALSE);
+  hy_json_add_bool(b, "fixedNumberOfControlPoints", TRUE);
+  hy_json_add_string(b, "labelFormat", "%N-%d");
   json_builder_set_member_name(b, "hyatt");
   json_builder_begin_object(b);
-  add_str(b, "image", a->image_file);
+  hy_json_add_string(b, "image", a->image_file);
   json_builder_set_member_name(b, "width");
   json_builder_add_int_value(b, a->width);
   json_builder_set_member_name(b, "height");
   json_builder_add_int_value(b, a->height);
   json_builder_set_member_name(b, "spacing_mm");
   json_builder_add_double_value(b, s);
-  add_str(b, "spacing_source", hy_spacing_source_to_string(source));
-  add_str(b, "landmark_set", a->landmark_set);
-  if (a->model) add_str(b, "model", a->model);
+  hy_json_add_string(b, "spacing_source", hy_spacing_source_to_string(source));
+  hy_json_add_string(b, "landmark_set", a->landmark_set);
+  if (a->model) hy_json_add_string(b, "model", a->model);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "controlPoints");
   json_builder_begin_array(b);
@@ -92,8 +82,8 @@ char *hy_format_slicer_write(const HyAnnotation *a, HyLandmarkSet *set, double s
   json_builder_end_array(b);
   json_builder_set_member_name(b, "display");
   json_builder_begin_object(b);
-  add_str(b, "glyphType", "Cross2D");
-  add_bool(b, "pointLabelsVisibility", TRUE);
+  hy_json_add_string(b, "glyphType", "Cross2D");
+  hy_json_add_bool(b, "pointLabelsVisibility", TRUE);
   json_builder_end_object(b);
   json_builder_end_object(b);
   json_builder_end_array(b);
