@@ -1,5 +1,7 @@
 #include "predict_job.h"
 
+#include "datadirs.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +34,8 @@ char *hy_predict_job_find_default_model(void) {
   g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
   const char *env = g_getenv("HYATT_MODELS_DIR");
   if (env && *env) g_ptr_array_add(dirs, g_strdup(env));
-  g_ptr_array_add(dirs, g_build_filename(g_get_user_data_dir(), "hyatt-studio", "models", NULL));
-  for (const char *const *d = g_get_system_data_dirs(); *d; d++)
-    g_ptr_array_add(dirs, g_build_filename(*d, "hyatt-studio", "models", NULL));
+  g_auto(GStrv) shipped = hy_data_dirs("models");
+  for (char **d = shipped; *d; d++) g_ptr_array_add(dirs, g_strdup(*d));
   for (guint i = 0; i < dirs->len; i++) {
     g_autofree char *path = g_build_filename(dirs->pdata[i], HY_DEFAULT_MODEL, NULL);
     if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) return g_steal_pointer(&path);

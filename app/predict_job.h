@@ -33,8 +33,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HyPredictResult, hy_predict_result_free)
 #define HY_DEFAULT_MODEL "small-isbi2015.hyatt"
 
 /* The shipped default model: HY_DEFAULT_MODEL in $HYATT_MODELS_DIR, else in
- * hyatt-studio/models of the user's and then the system's data folders;
- * NULL when none is there (free with g_free). */
+ * hy_data_dirs("models"); NULL when none is there (free with g_free). */
 char *hy_predict_job_find_default_model(void);
 
 #define HY_TYPE_PREDICT_JOB (hy_predict_job_get_type())
