@@ -8,7 +8,9 @@
  *   {"format": "hyatt-annotation", "version": 1,
  *    "image": {"file": base name, "width", "height", "sha256": of the file's
  *              bytes, "spacing_mm": --spacing, else the DICOM header's, else
- *              the model's, null if none; "spacing_source": which (spacing.h)},
+ *              the one entered for the image's folder (folder_spacing.h),
+ *              else the model's, null if none; "spacing_source": which
+ *              (spacing.h); one entered earlier for the image is kept},
  *    "landmark_set", "model": hy_model_id of the model file,
  *    "created", "modified": ISO 8601 UTC,
  *    "landmarks": [{"index": 1-based as in the overlays and the CSV columns
@@ -36,6 +38,7 @@
 #include "annotation.h"
 #include "cli.h"
 #include "config.h"
+#include "folder_spacing.h"
 #include "image.h"
 #include "image_file.h"
 #include "model.h"
@@ -107,18 +110,21 @@ static gboolean read_existing(const char *path, const char *sha256, int K, const
 /* The annotation to write: a (may be NULL: a new one) renewed with p. The
  * user's moved, confirmed and absent landmarks keep their x, y and state. */
 /* The spacing of an image and its source: --spacing, the DICOM header's,
- * the model's. */
-static double image_spacing(const job *j, const HyImageMeta *meta, HySpacingSource *source) {
+ * the folder's, the model's. */
+static double image_spacing(const job *j, const HyImageMeta *meta, double folder,
+                            HySpacingSource *source) {
   *source = j->spacing > 0 ? HY_SPACING_USER
             : meta->spacing_mm > 0 ? meta->spacing_source
+            : folder > 0 ? HY_SPACING_FOLDER
             : j->info->spacing_mm > 0 ? HY_SPACING_MODEL : HY_SPACING_UNKNOWN;
   return j->spacing > 0 ? j->spacing
-         : meta->spacing_mm > 0 ? meta->spacing_mm : j->info->spacing_mm;
+         : meta->spacing_mm > 0 ? meta->spacing_mm
+         : folder > 0 ? folder : j->info->spacing_mm;
 }
 
 static HyAnnotation *annotation_of(const job *j, const char *image_path, const char *sha256,
                                    const hy_prediction *p, const HyImageMeta *meta,
-                                   HyAnnotation *a) {
+                                   double folder_spacing, HyAnnotation *a) {
   if (!a) {
     g_autofree char *base = g_path_get_basename(image_path);
     g_autofree char *base_utf8 = g_filename_display_name(base);
@@ -129,9 +135,11 @@ static HyAnnotation *annotation_of(const job *j, const char *image_path, const c
   g_free(a->sha256);
   a->sha256 = g_strdup(sha256);
   HySpacingSource source;
-  double spacing = image_spacing(j, meta, &source);
-  /* a spacing the user entered earlier wins over the header's and the model's */
-  if (a->spacing_source == HY_SPACING_USER && a->spacing_mm > 0 && j->spacing <= 0) spacing = 0;
+  double spacing = image_spacing(j, meta, folder_spacing, &source);
+  /* a spacing the user entered earlier for this image wins over the
+   * header's and the model's, the header's over the folder's */
+  if (a->spacing_mm > 0 && j->spacing <= 0 && !hy_spacing_source_overrides(source, a->spacing_source))
+    spacing = 0;
   if (spacing > 0) {
     a->spacing_mm = spacing;
     a->spacing_source = source;
@@ -196,6 +204,8 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
   g_autofree char *json_path = g_build_filename(dir, json_name, NULL);
   g_autofree char *png_path = g_build_filename(dir, png_name, NULL);
   g_autofree char *json_disp = NULL, *spacing_text = NULL;
+  g_autofree char *folder = g_path_get_dirname(path);
+  double folder_spacing = 0;
   hy_prediction *p = g_new(hy_prediction, 1);
   if (!sha256) goto done;
   if (hy_predictor_run(j->predictor, &img, p, &err) != HY_OK) {
@@ -203,7 +213,8 @@ static gboolean predict_one(const job *j, const char *path, char **summary, GErr
     goto done;
   }
   if (!read_existing(json_path, sha256, p->K, j->info->landmark_set, &a, error)) goto done;
-  a = annotation_of(j, path, sha256, p, &meta, a);
+  if (!hy_folder_spacing_load(folder, &folder_spacing, error)) goto done;
+  a = annotation_of(j, path, sha256, p, &meta, folder_spacing, a);
   if (!hy_annotation_save(a, json_path, error)) goto done;
   if (j->overlay && !write_overlay(j, &img, p, png_path, error)) goto done;
   double mean = hy_annotation_mean_confidence(a);

@@ -21,6 +21,9 @@ typedef struct command {
   GArray *changes;    /* owned, of change */
   char *model_before; /* owned: the annotation's model before and after */
   char *model_after;  /* owned */
+  gboolean spacing;   /* whether it changes the spacing, from before to after */
+  double spacing_before, spacing_after;
+  HySpacingSource source_before, source_after;
   gboolean open;      /* a drag still going on: its moves merge here */
 } command;
 
@@ -134,6 +137,10 @@ static void apply(HyDocument *self, const command *c, gboolean forward) {
     g_free(self->annotation->model);
     self->annotation->model = g_strdup(forward ? c->model_after : c->model_before);
   }
+  if (c->spacing) {
+    self->annotation->spacing_mm = forward ? c->spacing_after : c->spacing_before;
+    self->annotation->spacing_source = forward ? c->source_after : c->source_before;
+  }
   touch(self);
   emit_changed(self, c);
 }
@@ -166,7 +173,9 @@ static gboolean push(HyDocument *self, command *c) {
     else
       i++;
   }
-  if (c->changes->len == 0 && g_strcmp0(c->model_before, c->model_after) == 0) {
+  if (c->spacing && c->spacing_before == c->spacing_after && c->source_before == c->source_after)
+    c->spacing = FALSE;
+  if (c->changes->len == 0 && g_strcmp0(c->model_before, c->model_after) == 0 && !c->spacing) {
     command_free(c);
     return FALSE;
   }
@@ -182,6 +191,15 @@ static gboolean push(HyDocument *self, command *c) {
 static void add_change(command *c, const HyAnnotation *a, int index, const values *after) {
   change ch = {index, values_of(&a->points[index]), *after};
   g_array_append_val(c->changes, ch);
+}
+
+static void add_spacing_change(command *c, const HyAnnotation *a, double mm,
+                               HySpacingSource source) {
+  c->spacing = TRUE;
+  c->spacing_before = a->spacing_mm;
+  c->source_before = a->spacing_source;
+  c->spacing_after = mm;
+  c->source_after = source;
 }
 
 gboolean hy_document_can_undo(HyDocument *self) {
@@ -330,11 +348,38 @@ gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *predict
     }
     add_change(c, a, i, &after);
   }
+  /* the model's spacing only where nothing better is known: one the user
+   * entered, or the DICOM header's, stays through re-predictions */
+  if (r->spacing_mm > 0 &&
+      (a->spacing_mm <= 0 || hy_spacing_source_overrides(HY_SPACING_MODEL, a->spacing_source)))
+    add_spacing_change(c, a, r->spacing_mm, HY_SPACING_MODEL);
   /* heatmaps are not part of the annotation: they stay through undo */
-  if (a->spacing_mm <= 0 && r->spacing_mm > 0) a->spacing_mm = r->spacing_mm;
   hy_predict_result_free(self->prediction);
   self->prediction = g_steal_pointer(&r);
   push(self, c);
+  return TRUE;
+}
+
+void hy_document_set_spacing(HyDocument *self, double mm, HySpacingSource source) {
+  g_return_if_fail(HY_IS_DOCUMENT(self));
+  g_return_if_fail(mm > 0 && isfinite(mm));
+  command *c = command_new(N_("Set Pixel Spacing"));
+  add_spacing_change(c, self->annotation, mm, source);
+  push(self, c);
+}
+
+gboolean hy_document_adopt_spacing(HyDocument *self, double mm, HySpacingSource source) {
+  g_return_val_if_fail(HY_IS_DOCUMENT(self), FALSE);
+  HyAnnotation *a = self->annotation;
+  if (!(mm > 0 && isfinite(mm))) return FALSE;
+  if (a->spacing_mm > 0 && !hy_spacing_source_overrides(source, a->spacing_source)) return FALSE;
+  if (a->spacing_mm == mm && a->spacing_source == source) return FALSE;
+  a->spacing_mm = mm;
+  a->spacing_source = source;
+  /* an image still to be predicted is saved with its prediction; this
+   * spacing is found again on the next opening anyway */
+  if (!hy_document_needs_prediction(self)) touch(self);
+  g_signal_emit(self, signals[SIGNAL_CHANGED], 0, -1);
   return TRUE;
 }
 

@@ -76,9 +76,19 @@ void hy_document_mark_absent(HyDocument *self, int index);
 /* Confirms every predicted or moved landmark that has a position. */
 void hy_document_accept_all(HyDocument *self);
 /* Applies a prediction as described above, taking it (also on failure: the
- * heatmaps are large); refuses one of another landmark count, landmark set or image size. */
+ * heatmaps are large); refuses one of another landmark count, landmark set or image size.
+ * The model's spacing is taken (HY_SPACING_MODEL) only over none or another model's. */
 gboolean hy_document_apply_prediction(HyDocument *self, HyPredictResult *prediction,
                                       GError **error);
+/* Sets the pixel spacing (mm per pixel, > 0) and where it came from, as an
+ * undoable step: the user's entry for this image (HY_SPACING_USER) or for
+ * its folder (HY_SPACING_FOLDER). */
+void hy_document_set_spacing(HyDocument *self, double mm, HySpacingSource source);
+/* On opening: what the image file (DICOM header) or its folder
+ * (folder_spacing.h) says, taken when hy_spacing_source_overrides the
+ * annotation's source or the annotation has none. Not an undoable step: it
+ * is how the image is. FALSE when it changed nothing. */
+gboolean hy_document_adopt_spacing(HyDocument *self, double mm, HySpacingSource source);
 
 gboolean hy_document_can_undo(HyDocument *self);
 gboolean hy_document_can_redo(HyDocument *self);

@@ -2,10 +2,10 @@
 
 #include <glib/gi18n.h>
 
-static const char *const names[] = {"unknown", "dicom", "dataset", "model", "user", "file"};
+static const char *const names[] = {"unknown", "dicom", "dataset", "model", "user", "file", "folder"};
 
 const char *hy_spacing_source_to_string(HySpacingSource source) {
-  g_return_val_if_fail(source <= HY_SPACING_FILE, NULL);
+  g_return_val_if_fail(source <= HY_SPACING_FOLDER, NULL);
   return names[source];
 }
 
@@ -25,7 +25,25 @@ const char *hy_spacing_source_describe(HySpacingSource source) {
   case HY_SPACING_MODEL: return _("from the model's training data");
   case HY_SPACING_USER: return _("entered by the user");
   case HY_SPACING_FILE: return _("from the imported file");
+  case HY_SPACING_FOLDER: return _("entered by the user for this folder");
   case HY_SPACING_UNKNOWN: break;
   }
   return _("of unknown origin");
+}
+
+static int rank(HySpacingSource source) {
+  switch (source) {
+  case HY_SPACING_USER: return 4;
+  case HY_SPACING_DICOM:
+  case HY_SPACING_FILE: return 3;
+  case HY_SPACING_FOLDER: return 2;
+  case HY_SPACING_DATASET:
+  case HY_SPACING_MODEL: return 1;
+  case HY_SPACING_UNKNOWN: break;
+  }
+  return 0;
+}
+
+gboolean hy_spacing_source_overrides(HySpacingSource source, HySpacingSource current) {
+  return source == current || rank(source) > rank(current);
 }

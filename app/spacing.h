@@ -15,13 +15,20 @@ typedef enum {
   HY_SPACING_MODEL,       /* the spacing the model was trained at */
   HY_SPACING_USER,        /* entered by the user (--spacing, the side panel) */
   HY_SPACING_FILE,        /* an imported file (Slicer mm, COCO/CSV extra fields) */
+  HY_SPACING_FOLDER,      /* entered by the user for every image of a folder (folder_spacing.h) */
 } HySpacingSource;
 
-/* "unknown", "dicom", "dataset", "model", "user", "file". */
+/* "unknown", "dicom", "dataset", "model", "user", "file", "folder". */
 const char *hy_spacing_source_to_string(HySpacingSource source);
 /* FALSE for anything else. */
 gboolean hy_spacing_source_from_string(const char *s, HySpacingSource *source);
 /* A short translated phrase for people, e.g. "from the DICOM header". */
 const char *hy_spacing_source_describe(HySpacingSource source);
+
+/* Whether a spacing from `source` may replace one from `current`: an entry
+ * for this image wins over the image file's own (DICOM header, imported
+ * file), which wins over a folder's entry, which wins over the model's or
+ * the data set's default. A source replaces itself (a folder's entry changed). */
+gboolean hy_spacing_source_overrides(HySpacingSource source, HySpacingSource current);
 
 G_END_DECLS

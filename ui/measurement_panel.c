@@ -14,10 +14,15 @@ struct _HyMeasurementPanel
   GtkWidget parent_instance;
 
   /* Template widgets */
-  GtkWidget *box;
-  GtkLabel  *spacing_label;
-  GtkGrid   *grid;
-  GtkLabel  *empty_label;
+  GtkWidget      *box;
+  GtkWidget      *spacing_box;
+  GtkLabel       *spacing_label;
+  GtkPopover     *spacing_popover;
+  GtkSpinButton  *spacing_spin;
+  GtkCheckButton *folder_check;
+  GtkWidget      *apply_button;
+  GtkGrid        *grid;
+  GtkLabel       *empty_label;
 
   /* Owned references */
   HyLandmarkSet *set; /* the set the grid's rows are for, or NULL */
@@ -25,9 +30,34 @@ struct _HyMeasurementPanel
   /* Borrowed references: the grid's labels, [n_rows][N_COLS] */
   GPtrArray *cells;
   int        n_rows;
+
+  double     spacing; /* of the points shown, mm per pixel; 0 when unknown */
 };
 
 G_DEFINE_FINAL_TYPE (HyMeasurementPanel, hy_measurement_panel, GTK_TYPE_WIDGET)
+
+enum { SIGNAL_SPACING_ENTERED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* The entry starts at the spacing in use, so that a small correction is
+ * a small edit. */
+static void
+on_spacing_popover_show (HyMeasurementPanel *self)
+{
+  gtk_spin_button_set_value (self->spacing_spin, self->spacing > 0 ? self->spacing : 0.1);
+  gtk_widget_grab_focus (GTK_WIDGET (self->spacing_spin));
+}
+
+static void
+on_spacing_apply (HyMeasurementPanel *self)
+{
+  /* a value typed but not yet committed with Enter counts too */
+  gtk_spin_button_update (self->spacing_spin);
+  gtk_popover_popdown (self->spacing_popover);
+  g_signal_emit (self, signals[SIGNAL_SPACING_ENTERED], 0,
+                 gtk_spin_button_get_value (self->spacing_spin),
+                 gtk_check_button_get_active (self->folder_check));
+}
 
 static GtkLabel *
 cell (HyMeasurementPanel *self,
@@ -113,7 +143,8 @@ hy_measurement_panel_set_points (HyMeasurementPanel  *self,
   if (annotation == NULL || set == NULL)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->grid), FALSE);
-      gtk_widget_set_visible (GTK_WIDGET (self->spacing_label), FALSE);
+      gtk_widget_set_visible (self->spacing_box, FALSE);
+      self->spacing = 0;
       gtk_label_set_label (self->empty_label, _("No landmarks to measure."));
       gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
       return;
@@ -124,7 +155,8 @@ hy_measurement_panel_set_points (HyMeasurementPanel  *self,
   analysis = hy_analysis_new (set, annotation);
   spacing = hy_analysis_format_spacing (analysis);
   gtk_label_set_label (self->spacing_label, spacing);
-  gtk_widget_set_visible (GTK_WIDGET (self->spacing_label), TRUE);
+  gtk_widget_set_visible (self->spacing_box, TRUE);
+  self->spacing = analysis->spacing;
   gtk_widget_set_visible (GTK_WIDGET (self->grid), self->n_rows > 0);
   gtk_label_set_label (self->empty_label, _("This landmark set defines no measurements."));
   gtk_widget_set_visible (GTK_WIDGET (self->empty_label), self->n_rows == 0);
@@ -171,9 +203,22 @@ hy_measurement_panel_class_init (HyMeasurementPanelClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hyattstudio/HyattStudio/measurement_panel.ui");
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, box);
+  gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, spacing_box);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, spacing_label);
+  gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, spacing_popover);
+  gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, spacing_spin);
+  gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, folder_check);
+  gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, apply_button);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, grid);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, empty_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_spacing_popover_show);
+  gtk_widget_class_bind_template_callback (widget_class, on_spacing_apply);
+
+  /* (double mm, gboolean whole_folder): the user entered a pixel spacing
+   * for the image shown or for every image of its folder */
+  signals[SIGNAL_SPACING_ENTERED] =
+    g_signal_new ("spacing-entered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_BOOLEAN);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "measurementpanel");
 }
@@ -184,7 +229,8 @@ hy_measurement_panel_init (HyMeasurementPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cells = g_ptr_array_new ();
   gtk_widget_set_visible (GTK_WIDGET (self->grid), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->spacing_label), FALSE);
+  gtk_widget_set_visible (self->spacing_box, FALSE);
+  gtk_popover_set_default_widget (self->spacing_popover, self->apply_button);
 }
 
 GtkWidget *

@@ -2,7 +2,9 @@
  * current document's landmarks it lists every measurement of the landmark
  * set (app/analysis.h) with its value, normal range and class, classes
  * outside the normal one highlighted, and above them the pixel spacing and
- * where it came from. The owner calls hy_measurement_panel_set_points on
+ * where it came from, with a "Set…" popover to enter one for this image or
+ * for all images of its folder ("spacing-entered"; the owner applies it
+ * to the document, app/document.h). The owner calls hy_measurement_panel_set_points on
  * every change of the document, a drag included; that only rewrites the
  * labels (the rows are rebuilt when the set changes). */
 #pragma once

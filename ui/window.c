@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "finetune_panel.h"
+#include "folder_spacing.h"
 #include "image_file.h"
 #include "measurement_panel.h"
 #include "model.h"
@@ -426,6 +427,8 @@ typedef struct
   HyLandmarkSet *set;        /* owned reference */
   char          *notice;     /* owned, or NULL */
   HyImageMeta    meta;       /* what the file says besides pixels (DICOM) */
+  double         folder_spacing; /* entered for the image's folder, 0 if none */
+  GError        *folder_error;   /* owned: why the folder's settings could not be read, or NULL */
 } Loaded;
 
 static void
@@ -443,6 +446,7 @@ loaded_free (Loaded *l)
   g_clear_object (&l->document);
   g_clear_object (&l->set);
   g_free (l->notice);
+  g_clear_error (&l->folder_error);
   g_free (l);
 }
 
@@ -495,6 +499,11 @@ load_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  {
+    g_autofree char *folder = g_path_get_dirname (g_file_peek_path (d->file));
+
+    hy_folder_spacing_load (folder, &l->folder_spacing, &l->folder_error);
+  }
   g_task_return_pointer (task, l, (GDestroyNotify) loaded_free);
 }
 
@@ -528,6 +537,10 @@ on_load_done (GObject      *source_object,
       return;
     }
   g_set_object (&self->set, l->set);
+  /* what the file and its folder say about the spacing; the annotation's
+   * own entry, if any, wins (spacing.h) */
+  hy_document_adopt_spacing (l->document, l->meta.spacing_mm, l->meta.spacing_source);
+  hy_document_adopt_spacing (l->document, l->folder_spacing, HY_SPACING_FOLDER);
   set_document (self, d->file, l->document);
   /* a DICOM file's own window/level, else the whole range */
   g_object_set (self->canvas,
@@ -536,6 +549,14 @@ on_load_done (GObject      *source_object,
                 NULL);
   if (l->notice != NULL)
     show_banner (self, "dialog-warning-symbolic", l->notice);
+  else if (l->folder_error != NULL)
+    {
+      /* Translators: why the folder's hyatt-folder.json could not be read */
+      g_autofree char *text = g_strdup_printf (_("The folder’s pixel spacing is not used: %s"),
+                                               l->folder_error->message);
+
+      show_banner (self, "dialog-warning-symbolic", text);
+    }
   loaded_free (l);
 }
 
@@ -682,6 +703,14 @@ hy_window_get_document (HyWindow *self)
   return self->document;
 }
 
+HyMeasurementPanel *
+hy_window_get_measurement_panel (HyWindow *self)
+{
+  g_return_val_if_fail (HY_IS_WINDOW (self), NULL);
+
+  return self->measurement_panel;
+}
+
 HyReviewQueue *
 hy_window_get_queue (HyWindow *self)
 {
@@ -819,6 +848,51 @@ accept_all_activated (GtkWidget  *widget,
 
   if (self->document != NULL)
     hy_document_accept_all (self->document);
+}
+
+/* For the image: an undoable step of its document. For the folder: saved in
+ * the folder first (for the images opened later), then this image takes it
+ * unless it has its own; a folder that cannot be written is reported and
+ * the image still gets the spacing, so that nothing entered is lost. */
+static void
+on_spacing_entered (HyWindow *self,
+                    double    mm,
+                    gboolean  whole_folder)
+{
+  g_autofree char *folder = NULL;
+  g_autoptr(GError) error = NULL;
+  const HyAnnotation *a;
+
+  if (self->document == NULL)
+    return;
+  if (!whole_folder)
+    {
+      hy_document_set_spacing (self->document, mm, HY_SPACING_USER);
+      return;
+    }
+  folder = g_path_get_dirname (hy_document_get_image_path (self->document));
+  a = hy_document_get_annotation (self->document);
+  if (!hy_folder_spacing_save (folder, mm, &error))
+    {
+      /* Translators: why the spacing could not be saved for the whole folder */
+      g_autofree char *text = g_strdup_printf (_("Could not save the pixel spacing for the folder; "
+                                                 "it is set for this image only: %s"),
+                                               error->message);
+
+      hy_document_set_spacing (self->document, mm, HY_SPACING_USER);
+      show_banner (self, "dialog-error-symbolic", text);
+      return;
+    }
+  if (a->spacing_mm > 0 && !hy_spacing_source_overrides (HY_SPACING_FOLDER, a->spacing_source))
+    {
+      /* Translators: the folder's spacing was saved; the image shown has its own, e.g. "from the DICOM header" */
+      g_autofree char *text = g_strdup_printf (_("The pixel spacing is set for the folder; this image keeps its own, %s."),
+                                               hy_spacing_source_describe (a->spacing_source));
+
+      show_banner (self, "dialog-information-symbolic", text);
+      return;
+    }
+  hy_document_set_spacing (self->document, mm, HY_SPACING_FOLDER);
 }
 
 /* A round was kept or a model restored: it is the model from now on, and
@@ -1217,6 +1291,8 @@ add_side_pages (HyWindow *self)
   /* Translators: short, a tab beside "Landmarks" and "Tuning" */
   hy_window_add_side_page (self, GTK_WIDGET (self->measurement_panel), "measurements",
                            _("Measures"));
+  g_signal_connect_swapped (self->measurement_panel, "spacing-entered",
+                            G_CALLBACK (on_spacing_entered), self);
   self->finetune_panel = HY_FINETUNE_PANEL (hy_finetune_panel_new ());
   /* Translators: short, a tab: fine-tuning the model */
   hy_window_add_side_page (self, GTK_WIDGET (self->finetune_panel), "finetune", _("Tuning"));

@@ -12,6 +12,7 @@
 #include "document.h"
 #include "landmark_canvas.h"
 #include "landmark_list.h"
+#include "measurement_panel.h"
 #include "review_queue.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,9 @@ HyLandmarkList *hy_window_get_landmark_list (HyWindow  *self);
 /* The document shown (borrowed), or NULL. Its "changed" signal tells of
  * every edit, during drags too. */
 HyDocument  *hy_window_get_document   (HyWindow       *self);
+
+/* The side panel's measurements page (borrowed). */
+HyMeasurementPanel *hy_window_get_measurement_panel (HyWindow *self);
 
 /* The review queue (borrowed); empty until a folder is opened. */
 HyReviewQueue *hy_window_get_queue    (HyWindow       *self);
