@@ -1,6 +1,7 @@
 /* app/document.c without a display: undo/redo sequences, one drag merged
  * into one step, "changed" during a drag, autosave and reload, a damaged
- * annotation kept aside, predictions that keep the user's corrections. */
+ * annotation kept aside, predictions that keep the user's corrections, a
+ * spacing entered by the user: undone, redone, saved, kept by predictions. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -205,6 +206,75 @@ static void test_autosave_reload(void) {
   g_assert_cmpfloat(point(doc, 2)->predicted_x, ==, 52);
 }
 
+/* The spacing as an edit: one undo step, "changed", the distances in mm
+ * follow; a re-prediction keeps it; saved and read back with its source. */
+static void test_spacing(void) {
+  g_autoptr(HyLandmarkSet) set = at_tri_set();
+  g_autofree char *path = image_file("spacing");
+  g_autofree char *json = g_strconcat(path, ".hyatt.json", NULL);
+  {
+    g_autoptr(HyDocument) doc = open_doc(path, set, NULL);
+    HyPredictResult *r = prediction(3, 0);
+    r->spacing_mm = 0.1;
+    GError *error = NULL;
+    g_assert_true(hy_document_apply_prediction(doc, r, &error));
+    const HyAnnotation *a = hy_document_get_annotation(doc);
+    g_assert_cmpfloat(a->spacing_mm, ==, 0.1);
+    g_assert_cmpint(a->spacing_source, ==, HY_SPACING_MODEL);
+    hy_document_move(doc, 1, 33, 34, TRUE);
+    g_assert_cmpfloat_with_epsilon(hy_document_get_distance_moved(doc, 1), 0.5, 1e-12);
+
+    g_autoptr(GArray) changed = g_array_new(FALSE, FALSE, sizeof(int));
+    g_signal_connect(doc, "changed", G_CALLBACK(on_changed), changed);
+    hy_document_set_spacing(doc, 0.2, HY_SPACING_USER);
+    g_assert_cmpuint(changed->len, ==, 1);
+    g_assert_cmpint(g_array_index(changed, int, 0), ==, -1);
+    g_assert_cmpfloat(a->spacing_mm, ==, 0.2);
+    g_assert_cmpint(a->spacing_source, ==, HY_SPACING_USER);
+    g_assert_cmpfloat_with_epsilon(hy_document_get_distance_moved(doc, 1), 1.0, 1e-12);
+    g_assert_cmpstr(hy_document_get_undo_label(doc), ==, "Set Pixel Spacing");
+    /* the same again is no step */
+    hy_document_set_spacing(doc, 0.2, HY_SPACING_USER);
+    hy_document_undo(doc);
+    g_assert_cmpfloat(a->spacing_mm, ==, 0.1);
+    g_assert_cmpint(a->spacing_source, ==, HY_SPACING_MODEL);
+    g_assert_cmpstr(hy_document_get_undo_label(doc), ==, "Move Landmark");
+    g_assert_cmpstr(hy_document_get_redo_label(doc), ==, "Set Pixel Spacing");
+    hy_document_redo(doc);
+    g_assert_cmpfloat(a->spacing_mm, ==, 0.2);
+    g_assert_cmpint(a->spacing_source, ==, HY_SPACING_USER);
+
+    /* predicting again keeps the user's spacing and corrections */
+    r = prediction(3, 1);
+    r->spacing_mm = 0.1;
+    g_assert_true(hy_document_apply_prediction(doc, r, &error));
+    g_assert_cmpfloat(a->spacing_mm, ==, 0.2);
+    g_assert_cmpint(a->spacing_source, ==, HY_SPACING_USER);
+    g_assert_cmpfloat(point(doc, 1)->x, ==, 33);
+    g_assert_true(hy_document_save(doc, &error));
+    g_assert_no_error(error);
+  }
+  g_autoptr(HyDocument) doc = open_doc(path, set, NULL);
+  const HyAnnotation *a = hy_document_get_annotation(doc);
+  g_assert_cmpfloat(a->spacing_mm, ==, 0.2);
+  g_assert_cmpint(a->spacing_source, ==, HY_SPACING_USER);
+  g_assert_cmpfloat(hy_document_get_spacing(doc), ==, 0.2);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(json, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "\"spacing_source\" : \"user\""));
+
+  /* undoing a first prediction takes its model's spacing away with it */
+  g_autofree char *path2 = image_file("spacing-undo-predict");
+  g_autoptr(HyDocument) fresh = open_doc(path2, set, NULL);
+  HyPredictResult *r = prediction(3, 0);
+  r->spacing_mm = 0.1;
+  g_assert_true(hy_document_apply_prediction(fresh, r, NULL));
+  hy_document_undo(fresh);
+  g_assert_cmpfloat(hy_document_get_annotation(fresh)->spacing_mm, ==, 0);
+  hy_document_redo(fresh);
+  g_assert_cmpint(hy_document_get_annotation(fresh)->spacing_source, ==, HY_SPACING_MODEL);
+}
+
 static void test_damaged_kept_aside(void) {
   g_autoptr(HyLandmarkSet) set = at_tri_set();
   g_autofree char *path = image_file("damaged");
@@ -294,6 +364,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/document/undo-redo", test_undo_redo);
   g_test_add_func("/document/drag-merge", test_drag_merge);
   g_test_add_func("/document/autosave-reload", test_autosave_reload);
+  g_test_add_func("/document/spacing", test_spacing);
   g_test_add_func("/document/damaged-kept-aside", test_damaged_kept_aside);
   g_test_add_func("/document/other-set", test_other_set);
   g_test_add_func("/document/unreadable-refused", test_unreadable_refused);
