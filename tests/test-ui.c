@@ -4,7 +4,10 @@
  * banner and leaves the placeholder; actions have their accelerators; the
  * window size is remembered. The landmark canvas maps image and screen
  * points exactly at any zoom and pan; drags, nudges and keys edit the
- * points and emit the signals. */
+ * points and emit the signals. The Measures page's spacing entry sets the
+ * spacing of the image or of its folder, and the figures follow.
+ * HY_TEST_PNG_DIR=DIR: the spacing test saves the window and the popover
+ * there as PNGs, to be looked at. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -845,6 +848,187 @@ test_review_folder (void)
   close_window (window);
 }
 
+/* The text in column col of the Measures grid's row whose first label is id. */
+static const char *
+measure_text (HyMeasurementPanel *panel,
+              const char         *id,
+              int                 col)
+{
+  GtkGrid *grid = GTK_GRID (gtk_widget_get_template_child (GTK_WIDGET (panel),
+                                                           HY_TYPE_MEASUREMENT_PANEL, "grid"));
+
+  for (int r = 1; gtk_grid_get_child_at (grid, 0, r) != NULL; r++)
+    if (g_strcmp0 (gtk_label_get_label (GTK_LABEL (gtk_grid_get_child_at (grid, 0, r))), id) == 0)
+      return gtk_label_get_label (GTK_LABEL (gtk_grid_get_child_at (grid, col, r)));
+  g_error ("no row %s", id);
+}
+
+static GtkWidget *
+panel_child (HyMeasurementPanel *panel,
+             const char         *id)
+{
+  GObject *o = gtk_widget_get_template_child (GTK_WIDGET (panel), HY_TYPE_MEASUREMENT_PANEL, id);
+
+  g_assert_nonnull (o);
+  return GTK_WIDGET (o);
+}
+
+/* With HY_TEST_PNG_DIR set, widget as drawn, to DIR/name. */
+static void
+save_png (GtkWidget  *widget,
+          const char *name)
+{
+  const char *dir = g_getenv ("HY_TEST_PNG_DIR");
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+
+  if (dir == NULL)
+    return;
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("saved %s", path);
+}
+
+/* Enters mm through the Measures page's popover, for the image or the folder. */
+static void
+enter_spacing (HyMeasurementPanel *panel,
+               double              mm,
+               gboolean            whole_folder,
+               const char         *png)
+{
+  GtkWidget *button = panel_child (panel, "spacing_button");
+  GtkWidget *popover = panel_child (panel, "spacing_popover");
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  settle ();
+  g_assert_true (gtk_widget_get_visible (popover));
+  /* typed, not committed with Enter: Apply takes it */
+  gtk_editable_set_text (GTK_EDITABLE (panel_child (panel, "spacing_spin")),
+                         g_ascii_formatd (text, sizeof text, "%.3f", mm));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (panel_child (panel, whole_folder ? "folder_check"
+                                                                                  : "this_image_check")),
+                               TRUE);
+  settle ();
+  if (png != NULL)
+    save_png (popover, png);
+  g_signal_emit_by_name (panel_child (panel, "apply_button"), "clicked");
+  settle ();
+  g_assert_false (gtk_widget_get_visible (popover));
+}
+
+static double
+n_me (HyMeasurementPanel *panel)
+{
+  const char *text = measure_text (panel, "N-Me", 1);
+
+  g_assert_true (g_str_has_suffix (text, " mm"));
+  return g_ascii_strtod (text, NULL);
+}
+
+static const char *
+spacing_text (HyMeasurementPanel *panel)
+{
+  return gtk_label_get_label (GTK_LABEL (panel_child (panel, "spacing_label")));
+}
+
+/* The spacing entered on the Measures page: for the image an undoable
+ * step, the figures in mm and the named source following at once; for the
+ * folder saved in hyatt-folder.json, and the folder's next image opens
+ * with it; a folder that cannot be written says so and the image keeps
+ * the entry. */
+static void
+test_spacing_entry (void)
+{
+  g_autofree char *dir = g_build_filename (tu_tmpdir (), "spacing", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *settings = g_build_filename (dir, "hyatt-folder.json", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "hyatt-folder.json.tmp-save", NULL);
+  g_autofree char *portrait = write_test_png (300, 360);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  HyWindow *window;
+  HyMeasurementPanel *panel;
+  HyDocument *document;
+  GtkWidget *stack;
+  gpointer state[2];
+  double model_n_me;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (portrait, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (a, bytes, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, bytes, (gssize) len, NULL));
+
+  g_application_activate (G_APPLICATION (app));
+  window = HY_WINDOW (gtk_application_get_windows (app)->data);
+  hy_window_open_folder (window, folder);
+  state[0] = window;
+  state[1] = "a.png";
+  g_assert_true (wait_for (shows_file, state));
+  panel = hy_window_get_measurement_panel (window);
+  stack = gtk_widget_get_ancestor (GTK_WIDGET (panel), GTK_TYPE_STACK);
+  gtk_stack_set_visible_child_name (GTK_STACK (stack), "measurements");
+  settle ();
+  document = hy_window_get_document (window);
+
+  /* the model's spacing, named as such */
+  g_test_message ("%s", spacing_text (panel));
+  g_assert_nonnull (strstr (spacing_text (panel), "from the model's training data"));
+  g_assert_nonnull (strstr (spacing_text (panel), "0.1 mm"));
+  model_n_me = n_me (panel);
+  g_assert_cmpfloat (model_n_me, >, 0);
+
+  /* this image: twice the spacing, twice the distance */
+  enter_spacing (panel, 0.2, FALSE, "spacing-popover.png");
+  save_png (GTK_WIDGET (window), "spacing-measures.png");
+  g_test_message ("%s", spacing_text (panel));
+  g_assert_nonnull (strstr (spacing_text (panel), "0.2 mm"));
+  g_assert_nonnull (strstr (spacing_text (panel), "entered by the user"));
+  g_assert_cmpfloat (fabs (n_me (panel) - 2 * model_n_me), <=, 0.011);
+  g_assert_cmpint (hy_document_get_annotation (document)->spacing_source, ==, HY_SPACING_USER);
+  g_assert_cmpstr (hy_document_get_undo_label (document), ==, "Set Pixel Spacing");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_nonnull (strstr (spacing_text (panel), "from the model's training data"));
+  g_assert_cmpfloat (n_me (panel), ==, model_n_me);
+
+  /* the folder: saved there, taken by this image and by the next one */
+  enter_spacing (panel, 0.15, TRUE, NULL);
+  g_assert_true (g_file_test (settings, G_FILE_TEST_EXISTS));
+  g_assert_nonnull (strstr (spacing_text (panel), "for this folder"));
+  g_assert_cmpint (hy_document_get_annotation (document)->spacing_source, ==, HY_SPACING_FOLDER);
+  g_assert_cmpfloat (fabs (n_me (panel) - 1.5 * model_n_me), <=, 0.011);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-image", NULL));
+  state[1] = "b.png";
+  g_assert_true (wait_for (shows_file, state));
+  document = hy_window_get_document (window);
+  g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.15);
+  g_assert_cmpint (hy_document_get_annotation (document)->spacing_source, ==, HY_SPACING_FOLDER);
+  g_assert_nonnull (strstr (spacing_text (panel), "0.15 mm per pixel, entered by the user for this folder"));
+
+  /* a folder that cannot be written: the banner says so, the image keeps it */
+  g_assert_cmpint (g_mkdir (blocker, 0700), ==, 0);
+  enter_spacing (panel, 0.3, TRUE, NULL);
+  g_assert_nonnull (hy_window_get_error (window));
+  g_test_message ("banner: %s", hy_window_get_error (window));
+  g_assert_nonnull (strstr (hy_window_get_error (window), "Could not save the pixel spacing for the folder"));
+  g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.3);
+  g_assert_cmpint (hy_document_get_annotation (document)->spacing_source, ==, HY_SPACING_USER);
+  g_assert_cmpint (g_rmdir (blocker), ==, 0);
+  close_window (window);
+}
+
 /* When the corrections cannot be saved (here the writer's temp is taken by
  * a folder), the banner says so, another image does not replace the one
  * shown, and the first close keeps the window. */
@@ -916,6 +1100,7 @@ main (int   argc,
   g_test_add_func ("/ui/review/edit", test_review_edit);
   g_test_add_func ("/ui/review/folder", test_review_folder);
   g_test_add_func ("/ui/review/save-fails", test_review_save_fails);
+  g_test_add_func ("/ui/review/spacing", test_spacing_entry);
   g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
   g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
   g_test_add_func ("/ui/canvas/keys", test_canvas_keys);

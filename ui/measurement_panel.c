@@ -209,6 +209,9 @@ hy_measurement_panel_class_init (HyMeasurementPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, spacing_spin);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, folder_check);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, apply_button);
+  /* not kept, only named for gtk_widget_get_template_child (the tests) */
+  gtk_widget_class_bind_template_child_full (widget_class, "spacing_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "this_image_check", FALSE, 0);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, grid);
   gtk_widget_class_bind_template_child (widget_class, HyMeasurementPanel, empty_label);
   gtk_widget_class_bind_template_callback (widget_class, on_spacing_popover_show);
@@ -231,6 +234,9 @@ hy_measurement_panel_init (HyMeasurementPanel *self)
   gtk_widget_set_visible (GTK_WIDGET (self->grid), FALSE);
   gtk_widget_set_visible (self->spacing_box, FALSE);
   gtk_popover_set_default_widget (self->spacing_popover, self->apply_button);
+  /* Enter in the entry applies (GtkSpinButton has no activates-default in 4.8) */
+  gtk_text_set_activates_default (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->spacing_spin))),
+                                  TRUE);
 }
 
 GtkWidget *
