@@ -74,7 +74,8 @@ static void test_isbi2015(void) {
     g_assert_cmpstr(d->m.id, ==, ids[i]);
     g_assert_nonnull(d->source);
     g_assert_nonnull(d->definition);
-    g_assert_cmpint(d->m.n_classes, ==, i < 8 ? (i == 7 ? 4 : 3) : 0);
+    /* MW has four classes; the standard measurements a normal range and either side */
+    g_assert_cmpint(d->m.n_classes, ==, i == 7 ? 4 : 3);
   }
 }
 
@@ -146,8 +147,9 @@ static void test_named(void) {
   g_unsetenv("HYATT_LANDMARKS_DIR");
 }
 
-/* The thresholds of Wang et al. 2016 (the ISBI 2015 classification table):
- * each bound belongs to class 1; just beyond it, the neighbouring class. */
+/* The thresholds of Wang et al. 2016 (the ISBI 2015 classification table)
+ * and the adult norms of the standard measurements: each bound belongs to
+ * class 1; just beyond it, the neighbouring class. */
 static void test_isbi_thresholds(void) {
   g_autoptr(HyLandmarkSet) set = load_shipped("isbi2015");
   static const struct { const char *id; double bound; int at, below, above; } bounds[] = {
@@ -160,6 +162,11 @@ static void test_isbi_thresholds(void) {
     {"FMA-ISBI", 26.8, 1, 3, 1}, {"FMA-ISBI", 31.4, 1, 1, 2},
     {"MW", 2, 1, 0, 1},      {"MW", 4.5, 1, 1, 4},
     {"MW", 0, 2, 3, 0}, /* 0 < MW < 2 mm: in no published class */
+    /* the standard measurements' approximate adult norms */
+    {"SN-MP", 27, 1, 3, 1},  {"SN-MP", 37, 1, 1, 2},
+    {"FMA", 20, 1, 3, 1},    {"FMA", 30, 1, 1, 2},
+    {"ANS-PNS", 49, 1, 3, 1}, {"ANS-PNS", 60, 1, 1, 2},
+    {"N-Me", 105, 1, 3, 1},  {"N-Me", 125, 1, 1, 2},
   };
   for (size_t b = 0; b < G_N_ELEMENTS(bounds); b++) {
     const HyMeasurementDef *def = NULL;

@@ -75,6 +75,12 @@ test_panel (void)
   g_assert_cmpstr (cell_text (panel, "ANB", 2), ==, "3.2\xE2\x80\x93" "5.7\xC2\xB0");
   g_assert_true (g_str_has_prefix (cell_text (panel, "ANB", 3), "class "));
   g_assert_true (g_str_has_suffix (cell_text (panel, "N-Me", 1), " mm"));
+  /* the standard measurements have their adult norms */
+  g_assert_cmpstr (cell_text (panel, "SN-MP", 2), ==, "27\xE2\x80\x93" "37\xC2\xB0");
+  g_assert_cmpstr (cell_text (panel, "FMA", 2), ==, "20\xE2\x80\x93" "30\xC2\xB0");
+  g_assert_cmpstr (cell_text (panel, "ANS-PNS", 2), ==, "49\xE2\x80\x93" "60 mm");
+  g_assert_cmpstr (cell_text (panel, "N-Me", 2), ==, "105\xE2\x80\x93" "125 mm");
+  g_assert_true (g_str_has_prefix (cell_text (panel, "N-Me", 3), "class "));
 
   /* a drag of A (landmark 5) forward: SNA and ANB change in place */
   before = g_strdup (cell_text (panel, "SNA", 1));
