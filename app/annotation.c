@@ -164,7 +164,10 @@ static gboolean get_int(reader *r, JsonObject *o, const char *field, const char 
     return fail(r, path, _("not an integer"));
   gint64 v = json_node_get_int(n);
   if (v < lo || v > hi) {
-    g_autofree char *what = g_strdup_printf(_("%" G_GINT64_FORMAT " is not in %d..%d"), v, lo, hi);
+    /* the number apart: xgettext cannot see through G_GINT64_FORMAT */
+    g_autofree char *number = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    /* TRANSLATORS: a number, then the range it should be in, e.g. "0 is not in 1..19" */
+    g_autofree char *what = g_strdup_printf(_("%s is not in %d..%d"), number, lo, hi);
     return fail(r, path, what);
   }
   *out = (int)v;

@@ -40,6 +40,7 @@ int hy_cmd_finetune(int argc, char **argv) {
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new(N_("ANNOTATION…"));
+  /* xgettext:no-c-format */
   g_option_context_set_summary(ctx, _("Fine-tunes a model on the landmarks the user moved or confirmed in the\n"
                                       "annotations (<image>.hyatt.json). About 20 % of the images are held out;\n"
                                       "the new model is kept only if its mean radial error on them is not worse."));
