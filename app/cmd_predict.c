@@ -179,7 +179,7 @@ static gboolean write_overlay(const job *j, const hy_image *img, const hy_predic
     .image_to_map = hy_affine_compose(&p->to_input, &to_head),
   };
   g_autofree char *label = g_strdup_printf(_("prediction, model %s"), j->info->id);
-  HyOverlayLayer layer = {label, p->points, p->K};
+  HyOverlayLayer layer = {label, p->points, p->K, NULL};
   cairo_surface_t *s = hy_overlay_render_heatmap(img, j->max_size, &hm, &layer, 1, error);
   if (!s) return FALSE;
   gboolean ok = hy_overlay_save_png(s, path, error);

@@ -100,10 +100,28 @@ static void stroke_outlined(cairo_t *cr, const style *st, double lw, const doubl
   cairo_stroke(cr);
 }
 
-static void ring_marker(cairo_t *cr, const style *st, double x, double y, const double rgb[3]) {
+/* Strokes the outline in the current path as mark asks, at line width lw;
+ * outer (a path function) adds the second outline of a double mark. */
+static void stroke_mark(cairo_t *cr, const style *st, double lw, const double rgb[3],
+                        HyOverlayMark mark) {
+  if (mark == HY_OVERLAY_MARK_DASHED) {
+    double dash = st->r * 0.55;
+    cairo_set_dash(cr, &dash, 1, 0);
+  }
+  stroke_outlined(cr, st, lw, rgb);
+  cairo_set_dash(cr, NULL, 0, 0);
+}
+
+static void ring_marker(cairo_t *cr, const style *st, double x, double y, const double rgb[3],
+                        HyOverlayMark mark) {
   cairo_new_path(cr);
   cairo_arc(cr, x, y, st->r, 0, 2 * G_PI);
-  stroke_outlined(cr, st, st->lw, rgb);
+  stroke_mark(cr, st, st->lw, rgb, mark);
+  if (mark == HY_OVERLAY_MARK_DOUBLE) {
+    cairo_new_path(cr);
+    cairo_arc(cr, x, y, st->r * 1.6, 0, 2 * G_PI);
+    stroke_outlined(cr, st, st->lw * 0.8, rgb);
+  }
   cairo_arc(cr, x, y, st->r * 0.3, 0, 2 * G_PI);
   cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
   cairo_set_line_width(cr, 2 * st->ow);
@@ -112,15 +130,23 @@ static void ring_marker(cairo_t *cr, const style *st, double x, double y, const 
   cairo_fill(cr);
 }
 
-static void diamond_marker(cairo_t *cr, const style *st, double x, double y, const double rgb[3]) {
-  double d = st->r * 1.15;
+static void diamond_path(cairo_t *cr, double x, double y, double d) {
   cairo_new_path(cr);
   cairo_move_to(cr, x, y - d);
   cairo_line_to(cr, x + d, y);
   cairo_line_to(cr, x, y + d);
   cairo_line_to(cr, x - d, y);
   cairo_close_path(cr);
-  stroke_outlined(cr, st, st->lw * 0.8, rgb);
+}
+
+static void diamond_marker(cairo_t *cr, const style *st, double x, double y, const double rgb[3],
+                           HyOverlayMark mark) {
+  diamond_path(cr, x, y, st->r * 1.15);
+  stroke_mark(cr, st, st->lw * 0.8, rgb, mark);
+  if (mark == HY_OVERLAY_MARK_DOUBLE) {
+    diamond_path(cr, x, y, st->r * 1.8);
+    stroke_outlined(cr, st, st->lw * 0.7, rgb);
+  }
 }
 
 static void outlined_text(cairo_t *cr, const style *st, double x, double y,
@@ -213,9 +239,9 @@ static void draw_legend(cairo_t *cr, const style *st, const HyOverlayLayer *laye
     if (!layers[l].label) continue;
     double cx = x + pad + glyph / 2, cy = row + line / 2;
     if (l == 0)
-      ring_marker(cr, st, cx, cy, white);
+      ring_marker(cr, st, cx, cy, white, HY_OVERLAY_MARK_PLAIN);
     else
-      diamond_marker(cr, st, cx, cy, white);
+      diamond_marker(cr, st, cx, cy, white, HY_OVERLAY_MARK_PLAIN);
     cairo_move_to(cr, x + pad + glyph + pad, cy + (fe.ascent - fe.descent) / 2);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_show_text(cr, layers[l].label);
@@ -363,10 +389,11 @@ cairo_surface_t *hy_overlay_render_heatmap(const hy_image *img, int max_size,
       double x, y;
       to_surface(&st, layers[l].points[i], &x, &y);
       hy_overlay_landmark_colour(i, rgb);
+      HyOverlayMark mark = layers[l].marks ? layers[l].marks[i] : HY_OVERLAY_MARK_PLAIN;
       if (l == 0)
-        ring_marker(cr, &st, x, y, rgb);
+        ring_marker(cr, &st, x, y, rgb, mark);
       else
-        diamond_marker(cr, &st, x, y, rgb);
+        diamond_marker(cr, &st, x, y, rgb, mark);
     }
   if (n_layers) {
     draw_labels(cr, &st, layers, n_layers, out_w, out_h);

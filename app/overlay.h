@@ -30,11 +30,21 @@ G_BEGIN_DECLS
 
 #define HY_OVERLAY_MAX_LAYERS 2
 
+/* How a marker is drawn besides its layer's shape: e.g. the landmark
+ * states of an annotation (cmd_show.c: predicted dashed, moved plain,
+ * confirmed double). */
+typedef enum {
+  HY_OVERLAY_MARK_PLAIN = 0, /* one solid outline */
+  HY_OVERLAY_MARK_DASHED,    /* a dashed outline */
+  HY_OVERLAY_MARK_DOUBLE,    /* a solid outline with a second one around it */
+} HyOverlayMark;
+
 typedef struct HyOverlayLayer {
   const char *label;      /* borrowed, UTF-8, for the legend; NULL: no entry */
   const hy_point *points; /* borrowed, [n_points], original pixels; non-finite
                              points are not drawn */
   int n_points;
+  const HyOverlayMark *marks; /* borrowed, [n_points], or NULL: all plain */
 } HyOverlayLayer;
 
 /* The colour of landmark `index` (0-based) as r, g, b in [0, 1]: a fixed

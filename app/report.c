@@ -109,7 +109,7 @@ static gboolean draw_image(cairo_t *cr, const HyAnnotation *a, const hy_image *i
     was[k] = (hy_point){moved ? p->predicted_x : NAN, moved ? p->predicted_y : NAN};
     any_moved |= moved;
   }
-  HyOverlayLayer layers[2] = {{_("landmarks"), now, n}, {_("model's position"), was, n}};
+  HyOverlayLayer layers[2] = {{_("landmarks"), now, n, NULL}, {_("model's position"), was, n, NULL}};
   cairo_surface_t *s = hy_overlay_render(img, IMAGE_PX, layers, any_moved ? 2 : 1, error);
   if (!s) return FALSE;
   unsigned long jpeg_len = 0;

@@ -1,9 +1,12 @@
 /* The `hyatt` executable (path in $HYATT_BIN): version, help, `hyatt show`
- * on a generated image and on ISBI 001.jpg, and its one-line errors with
- * exit status 1 (failure) or 2 (bad command line). */
+ * on a generated image (landmark files and an annotation) and on ISBI
+ * 001.jpg, and its one-line errors with exit status 1 (failure) or 2 (bad
+ * command line). */
 #include <cairo.h>
+#include <math.h>
 #include <string.h>
 
+#include "annotation.h"
 #include "clitest.h"
 #include "hyatt.h"
 #include "testutil.h"
@@ -120,6 +123,64 @@ static void test_show(void) {
   g_free(image);
 }
 
+/* A saved annotation: its placed landmarks are drawn, absent ones are not
+ * (and are not "outside the image"); one for another image size is refused. */
+static void test_show_annotation(void) {
+  char *image = ct_write_png("annotated.png", 240, 160, 0);
+  char *json = g_strconcat(image, ".hyatt.json", NULL);
+  char *plain = g_build_filename(tu_tmpdir(), "annotated.ann", NULL);
+  char *out = g_build_filename(tu_tmpdir(), "annotated-overlay.png", NULL);
+  HyAnnotation *a = hy_annotation_new("annotated.png", 240, 160, "tri", 3);
+  static const double xy[3][2] = {{40, 30}, {200, 40}, {120, 130}};
+  static const HyLandmarkState states[3] = {HY_LANDMARK_PREDICTED, HY_LANDMARK_CONFIRMED,
+                                            HY_LANDMARK_ABSENT};
+  GError *error = NULL;
+  for (int i = 0; i < 3; i++) {
+    a->points[i].state = states[i];
+    a->points[i].x = states[i] == HY_LANDMARK_ABSENT ? NAN : xy[i][0];
+    a->points[i].y = states[i] == HY_LANDMARK_ABSENT ? NAN : xy[i][1];
+  }
+  g_assert_true(hy_annotation_save(a, json, &error));
+  g_assert_true(hy_annotation_save(a, plain, &error));
+  g_assert_no_error(error);
+
+  ct_result r = ct_run("show", image, "--landmarks", json, "--out", out, NULL);
+  ct_assert_status(&r, 0);
+  g_assert_cmpstr(r.err, ==, "");
+  ct_result_clear(&r);
+  assert_overlay(out, 240, 160, 40.5, 30.5, 3);
+  assert_overlay(out, 240, 160, 200.5, 40.5, 3);
+
+  /* --annotation takes it whatever its name, beside a landmark file */
+  char *txt = tu_write_tmp("annotated.txt", "44,34\n196,44\n118,126\n", -1);
+  r = ct_run("show", image, "--annotation", plain, "--landmarks", txt, "--out", out, NULL);
+  ct_assert_status(&r, 0);
+  g_assert_cmpstr(r.err, ==, "");
+  ct_result_clear(&r);
+  assert_overlay(out, 240, 160, 118.5, 126.5, 3);
+
+  /* an annotation has no rows; one of another image size is not this one's */
+  char *spec = g_strdup_printf("%s:001", json);
+  r = ct_run("show", image, "--landmarks", spec, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "no rows to choose with ':001'");
+  ct_result_clear(&r);
+  a->width = 300;
+  g_assert_true(hy_annotation_save(a, json, &error));
+  r = ct_run("show", image, "--annotation", json, "--out", out, NULL);
+  ct_assert_status(&r, 1);
+  ct_assert_one_line_error(&r, "hyatt show: ", "is for a 300 \xC3\x97 160 image, this one is 240 \xC3\x97 160");
+  ct_result_clear(&r);
+
+  hy_annotation_free(a);
+  g_free(spec);
+  g_free(txt);
+  g_free(out);
+  g_free(plain);
+  g_free(json);
+  g_free(image);
+}
+
 static void test_show_errors(void) {
   char *image = ct_write_png("err.png", 64, 48, 0);
   char *csv = tu_write_tmp("err.csv", "image,l1_x,l1_y,l2_x,l2_y\nerr,1,2,3,4\n", -1);
@@ -211,6 +272,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/help", test_help);
   g_test_add_func("/cli/usage-errors", test_usage_errors);
   g_test_add_func("/cli/show", test_show);
+  g_test_add_func("/cli/show-annotation", test_show_annotation);
   g_test_add_func("/cli/show-errors", test_show_errors);
   g_test_add_func("/cli/show-isbi", test_show_isbi);
   return g_test_run();
