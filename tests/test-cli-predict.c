@@ -1,8 +1,8 @@
 /* `hyatt predict` (path in $HYATT_BIN) with a random `tiny` model file:
  * the annotation JSON and overlay PNG it writes, a failing image among
  * good ones, corrections in an existing annotation kept, a damaged one left
- * alone, one of another landmark count or set refused, and its usage
- * errors. */
+ * alone, one of another landmark count or set refused, the spacing
+ * entered for a folder (hyatt-folder.json) used, and its usage errors. */
 #include <cairo.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -105,6 +105,57 @@ static void check_png(const char *path, int w, int h) {
 
 static char *out_file(const char *dir, const char *name) {
   return g_build_filename(dir, name, NULL);
+}
+
+static const char *spacing_source(JsonParser *parser, const char *json, double *mm) {
+  JsonObject *img = json_object_get_object_member(load_json(parser, json), "image");
+  *mm = json_object_get_double_member(img, "spacing_mm");
+  return json_object_get_string_member(img, "spacing_source");
+}
+
+/* A folder's spacing over the model's; --spacing over both, and kept after. */
+static void test_folder_spacing(void) {
+  g_autofree char *png = ct_write_png("folder-spacing.png", 60, 50, 0.2f);
+  g_autofree char *dir = g_build_filename(tu_tmpdir(), "spacing-folder", NULL);
+  g_autofree char *image = g_build_filename(dir, "x.png", NULL);
+  g_autofree char *json = g_build_filename(dir, "x.png.hyatt.json", NULL);
+  g_autofree char *settings = g_build_filename(dir, "hyatt-folder.json", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  double mm;
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  g_assert_true(g_file_get_contents(png, &bytes, &len, NULL));
+  tu_write_file(image, bytes, (gssize)len);
+  tu_write_file(settings, "{\"format\": \"hyatt-folder\", \"version\": 1, \"spacing_mm\": 0.125}", -1);
+
+  ct_result r = ct_run("predict", "--model", model_path(), image, NULL);
+  ct_assert_status(&r, 0);
+  g_assert_nonnull(strstr(r.out, "spacing 0.125 mm entered by the user for this folder"));
+  ct_result_clear(&r);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_cmpstr(spacing_source(parser, json, &mm), ==, "folder");
+    g_assert_cmpfloat(mm, ==, 0.125);
+  }
+
+  r = ct_run("predict", "--model", model_path(), "--spacing", "0.2", image, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
+  r = ct_run("predict", "--model", model_path(), image, NULL);
+  ct_assert_status(&r, 0);
+  ct_result_clear(&r);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_cmpstr(spacing_source(parser, json, &mm), ==, "user");
+    g_assert_cmpfloat(mm, ==, 0.2);
+  }
+
+  /* a damaged folder file fails the image, naming the file */
+  tu_write_file(settings, "{\"format\": \"hyatt-fol", -1);
+  r = ct_run("predict", "--model", model_path(), image, NULL);
+  ct_assert_status(&r, 1);
+  g_assert_nonnull(strstr(r.err, "hyatt-folder.json"));
+  ct_result_clear(&r);
 }
 
 static void test_predict(void) {
@@ -289,6 +340,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli-predict/failing-image", test_failing_image);
   g_test_add_func("/cli-predict/existing-annotation", test_existing_annotation);
   g_test_add_func("/cli-predict/foreign-annotation", test_foreign_annotation);
+  g_test_add_func("/cli-predict/folder-spacing", test_folder_spacing);
   g_test_add_func("/cli-predict/usage", test_usage);
   return g_test_run();
 }
