@@ -853,7 +853,9 @@ accept_all_activated (GtkWidget  *widget,
 /* For the image: an undoable step of its document. For the folder: saved in
  * the folder first (for the images opened later), then this image takes it
  * unless it has its own; a folder that cannot be written is reported and
- * the image still gets the spacing, so that nothing entered is lost. */
+ * the image still gets the spacing, so that nothing entered is lost. Undo
+ * takes back this image's step only: the folder's entry is changed by
+ * entering another. */
 static void
 on_spacing_entered (HyWindow *self,
                     double    mm,
