@@ -33,8 +33,8 @@ const char *hy_spacing_source_describe(HySpacingSource source) {
 
 static int rank(HySpacingSource source) {
   switch (source) {
-  case HY_SPACING_USER: return 4;
-  case HY_SPACING_DICOM:
+  case HY_SPACING_USER: return 5;
+  case HY_SPACING_DICOM: return 4;
   case HY_SPACING_FILE: return 3;
   case HY_SPACING_FOLDER: return 2;
   case HY_SPACING_DATASET:

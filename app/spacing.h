@@ -26,9 +26,9 @@ gboolean hy_spacing_source_from_string(const char *s, HySpacingSource *source);
 const char *hy_spacing_source_describe(HySpacingSource source);
 
 /* Whether a spacing from `source` may replace one from `current`: an entry
- * for this image wins over the image file's own (DICOM header, imported
- * file), which wins over a folder's entry, which wins over the model's or
- * the data set's default. A source replaces itself (a folder's entry changed). */
+ * for this image wins over the image's DICOM header, which wins over an
+ * imported file's, then a folder's entry, then the model's or the data
+ * set's default. A source replaces itself (a folder's entry changed). */
 gboolean hy_spacing_source_overrides(HySpacingSource source, HySpacingSource current);
 
 G_END_DECLS
