@@ -946,7 +946,7 @@ spacing_text (HyMeasurementPanel *panel)
  * step, the figures in mm and the named source following at once; for the
  * folder saved in hyatt-folder.json, and the folder's next image opens
  * with it; a folder that cannot be written says so and the image keeps
- * the entry. */
+ * the entry; a DICOM file keeps its header's. */
 static void
 test_spacing_entry (void)
 {
@@ -1026,6 +1026,31 @@ test_spacing_entry (void)
   g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.3);
   g_assert_cmpint (hy_document_get_annotation (document)->spacing_source, ==, HY_SPACING_USER);
   g_assert_cmpint (g_rmdir (blocker), ==, 0);
+
+  /* a DICOM file of the folder keeps its header's spacing, and says so */
+  {
+    const char *tool = g_getenv ("HYATT_MAKE_DICOM");
+    g_autofree char *dcm = g_build_filename (dir, "c.dcm", NULL);
+    const char *argv[] = { tool, dcm, "--pixel-spacing", "0.139", NULL };
+    g_autoptr(GFile) file = g_file_new_for_path (dcm);
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    g_assert_nonnull (tool);
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                                 NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    hy_window_open (window, file);
+    state[1] = "c.dcm";
+    g_assert_true (wait_for (shows_file, state));
+    document = hy_window_get_document (window);
+    g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.139);
+    g_assert_nonnull (strstr (spacing_text (panel), "0.139 mm per pixel, from the DICOM header"));
+    enter_spacing (panel, 0.15, TRUE, NULL);
+    g_assert_nonnull (strstr (hy_window_get_error (window), "this image keeps its own"));
+    g_assert_cmpfloat (hy_document_get_spacing (document), ==, 0.139);
+  }
   close_window (window);
 }
 
