@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <exception>
 
 extern "C" {
 G_DEFINE_QUARK(hy-dicom-error-quark, hy_dicom_error)
@@ -91,12 +92,10 @@ extern "C" gboolean hy_dicom_sniff(const void *bytes, size_t n) {
   return n >= 132 && std::memcmp((const char *)bytes + 128, "DICM", 4) == 0;
 }
 
-extern "C" gboolean hy_dicom_decode(const void *bytes, size_t n, const char *origin,
-                                    hy_image *out, HyDicomInfo *info, GError **error) {
-  g_return_val_if_fail(bytes && origin && out && info, FALSE);
-  std::memset(out, 0, sizeof *out);
-  std::memset(info, 0, sizeof *info);
-  init_dcmtk();
+namespace {
+
+gboolean decode(const void *bytes, size_t n, const char *origin, hy_image *out,
+                HyDicomInfo *info, GError **error) {
   if (!hy_dicom_sniff(bytes, n))
     return fail(error, HY_DICOM_ERROR_INVALID, origin, _("not a DICOM file (no DICM marker)"));
 
@@ -185,4 +184,24 @@ extern "C" gboolean hy_dicom_decode(const void *bytes, size_t n, const char *ori
     info->window_width = width / (hi - lo);
   }
   return TRUE;
+}
+
+}  // namespace
+
+extern "C" gboolean hy_dicom_decode(const void *bytes, size_t n, const char *origin,
+                                    hy_image *out, HyDicomInfo *info, GError **error) {
+  g_return_val_if_fail(bytes && origin && out && info, FALSE);
+  std::memset(out, 0, sizeof *out);
+  std::memset(info, 0, sizeof *info);
+  init_dcmtk();
+  /* no C++ exception may cross into C: an allocation that dcmtk or the
+   * standard library cannot satisfy becomes a refusal like any other */
+  try {
+    return decode(bytes, n, origin, out, info, error);
+  } catch (const std::exception &e) {
+    hy_image_free(out);
+    std::memset(info, 0, sizeof *info);
+    g_autofree char *what = g_strdup_printf(_("not enough memory to read it (%s)"), e.what());
+    return fail(error, HY_DICOM_ERROR_UNSUPPORTED, origin, what);
+  }
 }

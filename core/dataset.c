@@ -176,14 +176,20 @@ static hy_status split_from_column(id_list *out, const hy_landmark_table *t, con
   return HY_OK;
 }
 
+/* Whether the CSV's split column puts some row in split. */
+static int column_has_split(const hy_landmark_table *t, const char *split) {
+  for (int r = 0; t->splits && r < t->n_rows; r++)
+    if (strcmp(t->splits[r], split) == 0) return 1;
+  return 0;
+}
+
 static int has_split(const char *dir, const hy_landmark_table *t, const char *split) {
   char name[80];
   snprintf(name, sizeof name, "%s.txt", split);
   char *path = join(dir, name);
   int yes = path && is_file(path);
   free(path);
-  for (int r = 0; !yes && t->splits && r < t->n_rows; r++) yes = strcmp(t->splits[r], split) == 0;
-  return yes;
+  return yes || column_has_split(t, split);
 }
 
 static int valid_split_name(const char *s) {
@@ -319,9 +325,10 @@ hy_status hy_dataset_open(hy_dataset *ds, const char *dir, const hy_dataset_spec
         break;
       }
       /* a split file that disagrees with the CSV's split column would let
-         test images into training */
-      if (tables[a].splits && tables[a].splits[r][0] && strcmp(ds->split, "all") != 0 &&
-          strcmp(tables[a].splits[r], ds->split) != 0) {
+         test images into training; a split the column does not name (a
+         subset chosen for an experiment) may take ids from any */
+      if (tables[a].splits && tables[a].splits[r][0] && strcmp(tables[a].splits[r], ds->split) &&
+          column_has_split(&tables[a], ds->split)) {
         st = hy_fail(err, HY_E_FORMAT, "%s: id '%s' is in split '%s' but its split column says '%s'",
                      csv[a], id, ds->split, tables[a].splits[r]);
         break;

@@ -288,6 +288,15 @@ static void test_dataset_errors(void) {
   dir = make_set("leak", &s);
   expect_error(dir, &spec, "train", HY_E_FORMAT, "senior_px.csv: id '010' is in split 'train'",
                "says 'test1'");
+  /* a subset the split column does not name may mix them (an experiment's) */
+  char *subset = g_build_filename(dir, "subset.txt", NULL);
+  tu_write_file(subset, "001\n010\n", -1);
+  hy_dataset ds;
+  hy_error err = {0};
+  if (hy_dataset_open(&ds, dir, &spec, "subset", &err)) g_error("%s", err.msg);
+  g_assert_cmpint(ds.n, ==, 2);
+  hy_dataset_free(&ds);
+  g_free(subset);
   char *empty = g_build_filename(dir, "empty.txt", NULL);
   tu_write_file(empty, "\n# nothing\n", -1);
   expect_error(dir, &spec, "empty", HY_E_FORMAT, "empty.txt: no sample ids", NULL);

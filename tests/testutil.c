@@ -174,6 +174,12 @@ static void rm_tmpdir(void) {
   g_free(cmd);
 }
 
+int tu_kills(int fallback) {
+  const char *s = g_getenv("HY_KILLS");
+  int n = s ? atoi(s) : 0;
+  return n > 0 ? n : fallback;
+}
+
 const char *tu_tmpdir(void) {
   if (!tmpdir) {
     GError *error = NULL;

@@ -72,6 +72,10 @@ double tu_meta_num(const hy_tensorfile *tf, const char *key);
  * $HYATT_DATA), or NULL when absent: callers then g_test_skip(). */
 const char *tu_shared_data(void);
 
+/* How many times a kill test kills: $HY_KILLS (tools/reliability-report's
+ * long run) or the suite's own count. */
+int tu_kills(int fallback);
+
 /* A fresh temporary directory, removed at exit of the test program. */
 const char *tu_tmpdir(void);
 
