@@ -607,6 +607,10 @@ main (int   argc,
 
   /* the window's model store goes to a temporary XDG_DATA_HOME */
   tu_isolate_user_dirs ();
+  /* Mesa's software GL under Xvfb spends ~150 ms a frame here and its
+   * threads compete with the round for the runner's cores: the round's
+   * responsiveness is the app's with cairo, not Mesa's */
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
   gtk_test_init (&argc, &argv, NULL);
   /* the untrained tiny model in the place of the shipped one */
   g_assert_cmpint (g_mkdir_with_parents (models, 0755), ==, 0);
@@ -615,11 +619,6 @@ main (int   argc,
   write_landmark_set (sets);
   g_setenv ("HYATT_MODELS_DIR", models, TRUE);
   g_setenv ("HYATT_LANDMARKS_DIR", sets, TRUE);
-
-  /* Mesa's software GL under Xvfb spends ~150 ms a frame here and its
-   * threads compete with the round for the runner's cores: the round's
-   * responsiveness is the app's with cairo, not Mesa's */
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
 
   /* NON_UNIQUE: never hand the files to a running hyatt-studio. */
   app = g_object_new (HY_TYPE_APPLICATION,
