@@ -11,7 +11,7 @@
 #define W 96
 #define H 64
 
-static const hy_point layout[K] = {{20, 16}, {60, 24}, {44, 48}};
+const hy_point ft_layout[K] = {{20, 16}, {60, 24}, {44, 48}};
 
 char *ft_tiny_model(const char *name) {
   hy_net_config cfg;
@@ -34,7 +34,7 @@ char *ft_tiny_model(const char *name) {
   return path;
 }
 
-char *ft_corrected_image(const char *dir, const char *name, double dx, double dy) {
+char *ft_image(const char *dir, const char *name) {
   hy_image img = {0};
   hy_error err = {0};
   g_assert_cmpint(hy_image_new(&img, W, H, &err), ==, HY_OK);
@@ -43,18 +43,24 @@ char *ft_corrected_image(const char *dir, const char *name, double dx, double dy
   for (int k = 0; k < K; k++)
     for (int y = 0; y < H; y++)
       for (int x = 0; x < W; x++) {
-        double d2 = (x - layout[k].x) * (x - layout[k].x) + (y - layout[k].y) * (y - layout[k].y);
+        double ddx = x - ft_layout[k].x, ddy = y - ft_layout[k].y, d2 = ddx * ddx + ddy * ddy;
         img.pixels[y * W + x] = fminf(1, img.pixels[y * W + x] + (float)(0.7 * exp(-d2 / 8)));
       }
   g_autofree char *file = g_strconcat(name, ".png", NULL);
-  g_autofree char *image = g_build_filename(dir, file, NULL);
+  char *image = g_build_filename(dir, file, NULL);
   g_assert_cmpint(hy_image_save_png(&img, image, 8, &err), ==, HY_OK);
   hy_image_free(&img);
+  return image;
+}
+
+char *ft_corrected_image(const char *dir, const char *name, double dx, double dy) {
+  g_autofree char *image = ft_image(dir, name);
+  g_autofree char *file = g_path_get_basename(image);
   g_autoptr(HyAnnotation) a = hy_annotation_new(file, W, H, "test3", K);
   a->spacing_mm = 0.1;
   for (int k = 0; k < K; k++) {
-    a->points[k].x = layout[k].x + dx;
-    a->points[k].y = layout[k].y + dy;
+    a->points[k].x = ft_layout[k].x + dx;
+    a->points[k].y = ft_layout[k].y + dy;
     a->points[k].state = k == 2 && dx == 0 ? HY_LANDMARK_MOVED : HY_LANDMARK_CONFIRMED;
   }
   char *path = hy_annotation_path_for_image(image);

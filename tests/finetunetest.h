@@ -12,6 +12,12 @@
 /* <tu_tmpdir()>/name: an untrained tiny model (g_free the path). */
 char *ft_tiny_model(const char *name);
 
+/* Where every image has its landmarks' blobs (original px). */
+extern const hy_point ft_layout[FT_K];
+
+/* dir/<name>.png, without an annotation; returns its path. */
+char *ft_image(const char *dir, const char *name);
+
 /* dir/<name>.png and its annotation with the points moved by (dx, dy), all
  * user-placed; returns the annotation's path. */
 char *ft_corrected_image(const char *dir, const char *name, double dx, double dy);

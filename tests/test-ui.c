@@ -147,8 +147,9 @@ write_test_png (int width,
 /* The view rendered to pixels, as cairo ARGB32 (grey, so channel order does
  * not matter). */
 static guchar *
-render_view (HyLandmarkCanvas *view,
-             int              *stride)
+render_view_with (HyLandmarkCanvas *view,
+                  GskRenderer      *renderer,
+                  int              *stride)
 {
   int width = gtk_widget_get_width (GTK_WIDGET (view));
   int height = gtk_widget_get_height (GTK_WIDGET (view));
@@ -156,7 +157,6 @@ render_view (HyLandmarkCanvas *view,
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (GTK_WIDGET (view)));
   guchar *pixels;
 
   gdk_paintable_snapshot (paintable, snapshot, width, height);
@@ -168,6 +168,15 @@ render_view (HyLandmarkCanvas *view,
   pixels = g_malloc ((gsize) *stride * (gsize) height);
   gdk_texture_download (texture, pixels, (gsize) *stride);
   return pixels;
+}
+
+/* With the window's renderer. */
+static guchar *
+render_view (HyLandmarkCanvas *view,
+             int              *stride)
+{
+  return render_view_with (view, gtk_native_get_renderer (gtk_widget_get_native (GTK_WIDGET (view))),
+                           stride);
 }
 
 static int
@@ -430,6 +439,82 @@ test_canvas_mapping (void)
   g_assert_true (hy_landmark_canvas_test_key (canvas, GDK_KEY_i, 0));
   g_object_get (canvas, "invert", &inverted, NULL);
   g_assert_true (inverted);
+
+  gtk_window_destroy (window);
+}
+
+/* The view's pixel at image point (ix, iy) as R, G, B (cairo's ARGB32 is
+ * B, G, R, A in memory here), rendered as the window does and as GTK's
+ * cairo renderer does (when there is no GL): both must agree. */
+static void
+rgb_at (HyLandmarkCanvas *canvas,
+        double            ix,
+        double            iy,
+        int               rgb[3])
+{
+  g_autoptr(GskRenderer) cairo = gsk_cairo_renderer_new ();
+  g_autoptr(GError) error = NULL;
+  int stride;
+  g_autofree guchar *pixels = NULL, *by_cairo = NULL;
+  double wx, wy;
+  gsize at;
+
+  settle (); /* drawn as it is now */
+  g_assert_true (gsk_renderer_realize (cairo, gtk_native_get_surface (gtk_widget_get_native (GTK_WIDGET (canvas))),
+                                       &error));
+  pixels = render_view (canvas, &stride);
+  by_cairo = render_view_with (canvas, cairo, &stride);
+  gsk_renderer_unrealize (cairo);
+  hy_landmark_canvas_image_to_widget (canvas, ix, iy, &wx, &wy);
+  at = (gsize) wy * (gsize) stride + (gsize) wx * 4;
+  for (int c = 0; c < 3; c++)
+    {
+      rgb[c] = pixels[at + 2 - c];
+      g_assert_cmpint (abs (by_cairo[at + 2 - c] - rgb[c]), <=, 2);
+    }
+}
+
+/* A heatmap is drawn where its affine puts it, in its colours: 0 leaves
+ * the image as it is, 1 tints it red; axis-aligned (a prediction's
+ * letterbox) or rotated. */
+static void
+test_canvas_heatmap (void)
+{
+  GtkWindow *window;
+  HyLandmarkCanvas *canvas = new_canvas (&window);
+  static float heat[100 * 200];
+  /* the map at half the image's resolution; the same turned a quarter */
+  const double half[6] = { 2, 0, 0.5, 0, 2, 0.5 }, turned[6] = { 0, -2, 198.5, 2, 0, 0.5 };
+  int plain[3], rgb[3];
+
+  hy_landmark_canvas_set_heatmap_opacity (canvas, 0.7); /* the default */
+  rgb_at (canvas, 150, 50, plain);
+  hy_landmark_canvas_set_heatmap (canvas, heat, 100, 50, half);
+  rgb_at (canvas, 150, 50, rgb);
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpint (abs (rgb[c] - plain[c]), <=, 1);
+
+  for (int i = 0; i < 100 * 200; i++)
+    heat[i] = 1;
+  hy_landmark_canvas_set_heatmap (canvas, heat, 100, 50, half);
+  rgb_at (canvas, 150, 50, rgb);
+  g_test_message ("image %d %d %d, under heat 1: %d %d %d", plain[0], plain[1], plain[2],
+                  rgb[0], rgb[1], rgb[2]);
+  g_assert_cmpint (rgb[0], >, plain[0] + 30);
+  /* red at 0.6 × 0.7 over the image */
+  g_assert_cmpint (abs (rgb[1] - (int) lround (0.58 * plain[1])), <=, 2);
+  g_assert_cmpint (abs (rgb[2] - (int) lround (0.58 * plain[2])), <=, 2);
+
+  /* turned: the map is 50 wide and 100 high; cold columns at its x = 8 …
+   * 12 land on the image's rows y = 16.5 … 24.5 */
+  for (int y = 0; y < 100; y++)
+    for (int x = 8; x <= 12; x++)
+      heat[y * 50 + x] = 0;
+  hy_landmark_canvas_set_heatmap (canvas, heat, 50, 100, turned);
+  rgb_at (canvas, 150, 20, rgb);
+  g_assert_cmpint (abs (rgb[0] - plain[0]), <=, 1);
+  rgb_at (canvas, 150, 60, rgb);
+  g_assert_cmpint (rgb[0], >, plain[0] + 30);
 
   gtk_window_destroy (window);
 }
@@ -1106,8 +1191,9 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   int status;
 
-  /* ISOLATE_DIRS: the windows' model store goes to a temporary XDG_DATA_HOME */
-  gtk_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* the windows' model store goes to a temporary XDG_DATA_HOME */
+  tu_isolate_user_dirs ();
+  gtk_test_init (&argc, &argv, NULL);
   /* NON_UNIQUE: never hand the files to a running hyatt-studio. */
   app = g_object_new (HY_TYPE_APPLICATION,
                       "application-id", APP_ID,
@@ -1129,6 +1215,7 @@ main (int   argc,
   g_test_add_func ("/ui/canvas/mapping", test_canvas_mapping);
   g_test_add_func ("/ui/canvas/drag", test_canvas_drag);
   g_test_add_func ("/ui/canvas/keys", test_canvas_keys);
+  g_test_add_func ("/ui/canvas/heatmap", test_canvas_heatmap);
   status = g_test_run ();
 
   g_object_unref (app);

@@ -190,6 +190,19 @@ const char *tu_tmpdir(void) {
   return tmpdir;
 }
 
+void tu_isolate_user_dirs(void) {
+  static const char *const vars[][2] = {{"XDG_DATA_HOME", "data"},
+                                        {"XDG_CONFIG_HOME", "config"},
+                                        {"XDG_CACHE_HOME", "cache"},
+                                        {"XDG_STATE_HOME", "state"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(vars); i++) {
+    char *dir = g_build_filename(tu_tmpdir(), "home", vars[i][1], NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_setenv(vars[i][0], dir, TRUE);
+    g_free(dir);
+  }
+}
+
 void tu_write_file(const char *path, const char *data, gssize len) {
   GError *error = NULL;
   g_file_set_contents(path, data, len, &error);

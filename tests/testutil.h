@@ -79,6 +79,13 @@ int tu_kills(int fallback);
 /* A fresh temporary directory, removed at exit of the test program. */
 const char *tu_tmpdir(void);
 
+/* Points $XDG_DATA_HOME, $XDG_CONFIG_HOME, $XDG_CACHE_HOME and
+ * $XDG_STATE_HOME into tu_tmpdir(), so that nothing a test writes there
+ * (e.g. the GUI's model store) reaches the user's folders or outlives the
+ * run. Call it first in main(): GLib reads them once; and gtk_test_init()
+ * drops g_test_init()'s options, G_TEST_OPTION_ISOLATE_DIRS among them. */
+void tu_isolate_user_dirs(void);
+
 /* Writes len bytes of data (len < 0: up to its NUL) to path; fails the test
  * if it cannot. */
 void tu_write_file(const char *path, const char *data, gssize len);

@@ -2,6 +2,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "annotation.h"
 #include "finetune_job.h"
@@ -14,6 +15,7 @@ struct _HyFinetunePanel
   GStrv corrected;            /* owned: the annotations with a corrected landmark */
   int corrected_at_last_round;
   int steps;                  /* 0: core's default */
+  double lr;                  /* 0: core's default */
   GCancellable *cancellable;  /* owned while a round runs */
 
   /* template children, borrowed */
@@ -194,7 +196,7 @@ hy_finetune_panel_improve (HyFinetunePanel *self)
     return FALSE;
   self->cancellable = g_cancellable_new ();
   self->corrected_at_last_round = corrected_count (self);
-  HyFinetuneSettings settings = { .steps = self->steps, .threads = 1 };
+  HyFinetuneSettings settings = { .steps = self->steps, .lr = self->lr, .threads = 1 };
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, _("Starting…"));
   gtk_label_set_text (self->result_label, "");
@@ -229,6 +231,14 @@ hy_finetune_panel_set_steps (HyFinetunePanel *self, int steps)
 {
   g_return_if_fail (HY_IS_FINETUNE_PANEL (self));
   self->steps = steps;
+}
+
+void
+hy_finetune_panel_set_learning_rate (HyFinetunePanel *self, double lr)
+{
+  g_return_if_fail (HY_IS_FINETUNE_PANEL (self));
+  g_return_if_fail (lr >= 0 && lr < 1);
+  self->lr = lr;
 }
 
 void
@@ -267,6 +277,12 @@ hy_finetune_panel_set_annotations (HyFinetunePanel *self, const char *const *pat
     hy_finetune_panel_improve (self);
 }
 
+static int
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 void
 hy_finetune_panel_set_folder (HyFinetunePanel *self, const char *folder)
 {
@@ -277,7 +293,9 @@ hy_finetune_panel_set_folder (HyFinetunePanel *self, const char *folder)
   while (dir && (name = g_dir_read_name (dir)))
     if (g_str_has_suffix (name, HY_ANNOTATION_SUFFIX))
       g_ptr_array_add (paths, g_build_filename (folder, name, NULL));
-  g_ptr_array_sort (paths, (GCompareFunc) g_strcmp0);
+  /* in name order: a round's samples come in this order, and with them
+   * its shuffles, so the same corrections give the same model */
+  g_ptr_array_sort (paths, compare_paths);
   g_ptr_array_add (paths, NULL);
   hy_finetune_panel_set_annotations (self, (const char *const *) paths->pdata);
 }

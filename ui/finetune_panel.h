@@ -39,4 +39,7 @@ gboolean hy_finetune_panel_is_running (HyFinetunePanel *self);
 /* The number of steps of a round (default: core's). */
 void hy_finetune_panel_set_steps (HyFinetunePanel *self, int steps);
 
+/* The peak learning rate of a round (0, the default: core's). */
+void hy_finetune_panel_set_learning_rate (HyFinetunePanel *self, double lr);
+
 G_END_DECLS

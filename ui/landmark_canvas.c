@@ -1022,23 +1022,42 @@ level_for_zoom (HyLandmarkCanvas *self)
   return level->texture;
 }
 
+/* The affine a (x' = a0 x + a1 y + a2, y' = a3 x + a4 y + a5) as GSK's 2D
+ * steps: translate, rotate, skew, scale. GSK counts any matrix as 3D, and
+ * GTK 4.8's renderers put a pink box where they do not draw one. FALSE
+ * (nothing pushed) when a is singular. */
+static gboolean
+transform_affine (GtkSnapshot  *snapshot,
+                  const double  a[6])
+{
+  double sx = hypot (a[0], a[3]), theta = atan2 (a[3], a[0]);
+  double c = cos (theta), s = sin (theta);
+  double k = c * a[1] + s * a[4], sy = c * a[4] - s * a[1];
+  g_autoptr(GskTransform) skew = NULL;
+
+  if (sx == 0 || sy == 0)
+    return FALSE;
+  skew = gsk_transform_skew (NULL, (float) (atan (k / sy) * 180 / G_PI), 0);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (a[2], a[5]));
+  gtk_snapshot_rotate (snapshot, (float) (theta * 180 / G_PI));
+  gtk_snapshot_transform (snapshot, skew);
+  gtk_snapshot_scale (snapshot, (float) sx, (float) sy);
+  return TRUE;
+}
+
 static void
 draw_heatmap (HyLandmarkCanvas *self,
               GtkSnapshot      *snapshot)
 {
-  const double *a = self->heat_affine;
-  graphene_matrix_t m;
-
   gtk_snapshot_push_opacity (snapshot, self->heat_opacity);
   gtk_snapshot_save (snapshot);
   /* Image point (0, 0) is the centre of the first pixel. */
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->origin_x + 0.5 * self->zoom,
                                                           self->origin_y + 0.5 * self->zoom));
   gtk_snapshot_scale (snapshot, self->zoom, self->zoom);
-  graphene_matrix_init_from_2d (&m, a[0], a[3], a[1], a[4], a[2], a[5]);
-  gtk_snapshot_transform_matrix (snapshot, &m);
-  gtk_snapshot_append_texture (snapshot, self->heat_texture,
-                               &GRAPHENE_RECT_INIT (-0.5f, -0.5f, self->heat_width, self->heat_height));
+  if (transform_affine (snapshot, self->heat_affine))
+    gtk_snapshot_append_texture (snapshot, self->heat_texture,
+                                 &GRAPHENE_RECT_INIT (-0.5f, -0.5f, self->heat_width, self->heat_height));
   gtk_snapshot_restore (snapshot);
   gtk_snapshot_pop (snapshot);
 }

@@ -695,6 +695,14 @@ hy_window_get_landmark_list (HyWindow *self)
   return self->landmark_list;
 }
 
+HyFinetunePanel *
+hy_window_get_finetune_panel (HyWindow *self)
+{
+  g_return_val_if_fail (HY_IS_WINDOW (self), NULL);
+
+  return self->finetune_panel;
+}
+
 HyDocument *
 hy_window_get_document (HyWindow *self)
 {

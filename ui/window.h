@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "document.h"
+#include "finetune_panel.h"
 #include "landmark_canvas.h"
 #include "landmark_list.h"
 #include "measurement_panel.h"
@@ -50,6 +51,9 @@ HyLandmarkCanvas *hy_window_get_canvas (HyWindow       *self);
 
 /* The side panel's landmark list. */
 HyLandmarkList *hy_window_get_landmark_list (HyWindow  *self);
+
+/* The side panel's fine-tuning page (borrowed). */
+HyFinetunePanel *hy_window_get_finetune_panel (HyWindow *self);
 
 /* The document shown (borrowed), or NULL. Its "changed" signal tells of
  * every edit, during drags too. */
