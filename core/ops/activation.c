@@ -116,16 +116,17 @@ FMA static inline __m256 vbig_phi(__m256 x, __m256 *hi, __m256 *lo) {
   __m256 z = _mm256_mul_ps(a, _mm256_set1_ps(0.70710678118654752f));
   __m256 one = _mm256_set1_ps(1.0f);
   __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.5f), z, one));
-  __m256 p = _mm256_set1_ps(0.17087277f);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+  /* Estrin's scheme: the loop is bound by this chain's latency (the
+   * out-of-order window holds only a few elements' worth), and pairs
+   * halve its depth. */
+  __m256 t2 = _mm256_mul_ps(t, t), t4 = _mm256_mul_ps(t2, t2), t8 = _mm256_mul_ps(t4, t4);
+  __m256 p98 = _mm256_fmadd_ps(_mm256_set1_ps(0.17087277f), t, _mm256_set1_ps(-0.82215223f));
+  __m256 p76 = _mm256_fmadd_ps(_mm256_set1_ps(1.48851587f), t, _mm256_set1_ps(-1.13520398f));
+  __m256 p54 = _mm256_fmadd_ps(_mm256_set1_ps(0.27886807f), t, _mm256_set1_ps(-0.18628806f));
+  __m256 p32 = _mm256_fmadd_ps(_mm256_set1_ps(0.09678418f), t, _mm256_set1_ps(0.37409196f));
+  __m256 p10 = _mm256_fmadd_ps(_mm256_set1_ps(1.00002368f), t, _mm256_set1_ps(-1.26551223f));
+  __m256 p74 = _mm256_fmadd_ps(p76, t2, p54), p30 = _mm256_fmadd_ps(p32, t2, p10);
+  __m256 p = _mm256_fmadd_ps(p98, t8, _mm256_fmadd_ps(p74, t4, p30));
   vhalf_square(a, hi, lo);
   __m256 q = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), t),
                            hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), *hi), _mm256_sub_ps(p, *lo)));
