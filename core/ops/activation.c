@@ -14,11 +14,12 @@ typedef struct {
   float *out;
   const float *a, *b;
   int n;
+  int C; /* hy_gelu_bias_forward: channels per row */
 } act_job;
 
 static void run(hy_pool *pool, hy_task_fn fn, float *out, const float *a,
                 const float *b, int n) {
-  act_job job = {out, a, b, n};
+  act_job job = {out, a, b, n, 0};
   int tasks = (n + CHUNK - 1) / CHUNK;
   if (!pool || tasks <= 1)
     for (int t = 0; t < tasks; t++) fn(&job, t, 0);
@@ -192,6 +193,32 @@ HY_HOT static void gelu_forward_task(void *p, int task, int thread) {
 
 void hy_gelu_forward(float *y, const float *x, int n, hy_pool *pool) {
   run(pool, gelu_forward_task, y, x, NULL, n);
+}
+
+/* x[t][c] += b[c] over the elements [i0, i1) of rows of C. */
+static void add_bias(float *x, const float *b, int C, int i0, int i1) {
+  for (int i = i0; i < i1;) {
+    int c = i % C, n = C - c < i1 - i ? C - c : i1 - i;
+    for (int k = 0; k < n; k++) x[i + k] += b[c + k];
+    i += n;
+  }
+}
+
+/* gelu_forward_task on x + b: the chunk is still in cache for the GELU. */
+static void gelu_bias_task(void *p, int task, int thread) {
+  const act_job *j = p;
+  RANGE(j, task);
+  add_bias((float *)j->a, j->b, j->C, i0, i1);
+  gelu_forward_task(p, task, thread);
+}
+
+void hy_gelu_bias_forward(float *y, float *x, const float *b, int T, int C, hy_pool *pool) {
+  act_job job = {y, x, b, T * C, C};
+  int tasks = (job.n + CHUNK - 1) / CHUNK;
+  if (!pool || tasks <= 1)
+    for (int t = 0; t < tasks; t++) gelu_bias_task(&job, t, 0);
+  else
+    hy_pool_run(pool, tasks, gelu_bias_task, &job);
 }
 
 HY_HOT static void gelu_backward_task(void *p, int task, int thread) {
