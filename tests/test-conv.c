@@ -358,6 +358,8 @@ static void test_conv_transpose_vs_naive(void) {
       convt_spec(1, 2, 5, 4, 3, 3, 1, 1, 1), convt_spec(1, 3, 4, 5, 2, 3, 2, 0, 0),
       convt_spec(1, 5, 13, 11, 4, 4, 2, 1, 1), convt_spec(1, 2, 6, 5, 3, 2, 3, 0, 1),
       convt_spec(2, 9, 12, 10, 10, 4, 2, 1, 0),
+      /* forward as one Winograd 3x3 conv with 4 Cout outputs */
+      convt_spec(1, 12, 26, 29, 5, 4, 2, 1, 1), convt_spec(2, 13, 24, 25, 32, 4, 2, 1, 0),
   };
   tu_rng rng = tu_rng_new(13);
   check_shapes(shapes, (int)G_N_ELEMENTS(shapes), &rng);
