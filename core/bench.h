@@ -40,5 +40,8 @@ hy_status hy_bench_net(const hy_net_config *cfg, int which, hy_pool *pool, int r
                        hy_bench_sink sink, void *ctx, double *infer_mb, double *train_mb,
                        hy_error *err);
 
-/* Median of reps runs of fn(ctx) after one warm-up, in milliseconds. */
+/* Median of reps runs of fn(ctx) after one warm-up, in milliseconds.
+ * HY_BENCH_CLOCK=cpu in the environment times the calling thread's CPU
+ * time instead of the wall clock: with 1 thread, a measure that other
+ * processes on a shared machine disturb much less. */
 double hy_bench_time(void (*fn)(void *ctx), void *ctx, int reps);

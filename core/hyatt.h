@@ -13,6 +13,7 @@
 #include "conv.h"
 #include "conv_direct.h"
 #include "conv_transpose.h"
+#include "conv_winograd.h"
 #include "dataset.h"
 #include "dwconv.h"
 #include "elementwise.h"

@@ -241,6 +241,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(1, 3, 8, 8, 2, 5, 5, 1, 0, 0, 1, 1, 0);
   shapes[n++] = conv_spec(1, 2, 9, 9, 3, 3, 3, 3, 0, 0, 1, 1, 1);   /* s3 gaps */
   shapes[n++] = conv_spec(1, 200, 30, 61, 13, 3, 3, 1, 2, 2, 2, 1, 1); /* direct, 3 bands */
+  shapes[n++] = conv_spec(2, 12, 30, 27, 13, 3, 3, 1, 1, 1, 1, 1, 1); /* Winograd y and dx */
   /* random ones */
   tu_rng rng = tu_rng_new(11);
   static const int ks[] = {1, 3, 4, 5, 7};
@@ -262,6 +263,69 @@ static void test_conv_vs_naive(void) {
     shapes[n++] = s;
   }
   check_shapes(shapes, n, &rng);
+}
+
+/* Winograd F(4x4, 3x3) on its own, against the naive conv and the direct
+ * kernel it stands in for: random shapes around the tile and vector sizes
+ * (odd sizes, partial tiles and vectors, several vectors per tile row),
+ * padding 0-2, with and without bias, accumulating onto non-zero values,
+ * one-row bands and the default band, 1 and 2 threads bit for bit. */
+static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, hy_pool *pool2,
+                           tu_rng *rng) {
+  int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+  g_assert_true(hy_conv_winograd_fits(Cin, Cout, 3, 1, 1, 1, Ho, Wo));
+  g_autofree char *name = g_strdup_printf("winograd %d->%d %dx%d p%d%s", Cin, Cout, H, W, pad,
+                                          bias ? " bias" : "");
+  size_t nx = (size_t)Cin * H * W, ny = (size_t)Cout * Ho * Wo, nw = (size_t)Cout * Cin * 9;
+  float *x = tu_random(rng, nx, -1, 1), *w = tu_random(rng, nw, -0.5f, 0.5f);
+  float *b = bias ? tu_random(rng, (size_t)Cout, -0.5f, 0.5f) : NULL;
+  float *y0 = g_new(float, ny), *y1 = g_new(float, ny), *y2 = g_new(float, ny);
+  size_t ns = hy_conv_winograd_scratch(Cin, H, W, Cout, pad) + 1;
+  size_t nd = hy_conv_direct_scratch(Cin, H, W, Cout, 3, pad, 1) + 1;
+  float *scratch = g_new(float, ns > nd ? ns : nd);
+  for (size_t i = 0; i < ns; i++) scratch[i] = NAN;
+  hy_conv_forward_naive(y0, x, w, b, 1, Cin, H, W, Cout, 3, 3, 1, pad, pad, 1, 1);
+  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 0, scratch, NULL);
+  tu_assert_close(name, y1, y0, ny, Y_ATOL, Y_RTOL);
+  hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, scratch, pool2);
+  assert_same(name, y1, y2, ny);
+  if (hy_conv_direct_fits(Cin, Cout, 3, 1, 1)) {
+    hy_conv_direct_forward(y2, x, w, b, Cin, H, W, Cout, 3, pad, 1, 0, scratch, NULL);
+    tu_assert_close(name, y1, y2, ny, Y_ATOL, Y_RTOL);
+  }
+  /* accumulate: y += conv(x, w), the bias left out */
+  tu_fill(rng, y1, ny, -1, 1);
+  memcpy(y2, y1, ny * sizeof *y2);
+  hy_conv_forward_naive(y0, x, w, NULL, 1, Cin, H, W, Cout, 3, 3, 1, pad, pad, 1, 1);
+  for (size_t i = 0; i < ny; i++) y0[i] += y1[i];
+  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 1, scratch, pool2);
+  g_autofree char *acc = g_strdup_printf("%s accumulated", name);
+  tu_assert_close(acc, y1, y0, ny, Y_ATOL, Y_RTOL);
+  g_free(x), g_free(w), g_free(b), g_free(y0), g_free(y1), g_free(y2), g_free(scratch);
+}
+
+static void test_winograd_vs_naive(void) {
+  if (!hy_conv_winograd_fits(16, 16, 3, 1, 1, 1, 32, 32)) {
+    g_test_skip("the CPU has no AVX2 and FMA");
+    return;
+  }
+  tu_rng rng = tu_rng_new(15);
+  hy_pool *pool2 = tu_pool_new(2);
+  for (int band = 0; band < 2; band++) {
+    hy_conv_set_band_floats(band ? 1 : 0);
+    /* the network's kinds: head 3 (59 -> 16), the widest (128) */
+    check_winograd(59, 30, 70, 16, 1, 1, pool2, &rng);
+    check_winograd(128, 26, 24, 128, 1, 1, pool2, &rng);
+    check_winograd(32, 33, 65, 32, 1, 0, pool2, &rng);
+    for (int i = 0; i < 24; i++) {
+      int pad = tu_int(&rng, 0, 2);
+      check_winograd(tu_int(&rng, 12, 30), tu_int(&rng, 26 - 2 * pad, 50),
+                     tu_int(&rng, 26 - 2 * pad, 80), tu_int(&rng, 12, 30), pad,
+                     tu_int(&rng, 0, 1), pool2, &rng);
+    }
+  }
+  hy_conv_set_band_floats(0);
+  hy_pool_destroy(pool2);
 }
 
 static spec dw_spec(int N, int C, int H, int W, int k, int s, int p, int bias) {
@@ -294,6 +358,8 @@ static void test_conv_transpose_vs_naive(void) {
       convt_spec(1, 2, 5, 4, 3, 3, 1, 1, 1), convt_spec(1, 3, 4, 5, 2, 3, 2, 0, 0),
       convt_spec(1, 5, 13, 11, 4, 4, 2, 1, 1), convt_spec(1, 2, 6, 5, 3, 2, 3, 0, 1),
       convt_spec(2, 9, 12, 10, 10, 4, 2, 1, 0),
+      /* forward as one Winograd 3x3 conv with 4 Cout outputs */
+      convt_spec(1, 12, 26, 29, 5, 4, 2, 1, 1), convt_spec(2, 13, 24, 25, 32, 4, 2, 1, 0),
   };
   tu_rng rng = tu_rng_new(13);
   check_shapes(shapes, (int)G_N_ELEMENTS(shapes), &rng);
@@ -394,6 +460,7 @@ static void test_pytorch(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/conv/conv-vs-naive", test_conv_vs_naive);
+  g_test_add_func("/conv/winograd-vs-naive", test_winograd_vs_naive);
   g_test_add_func("/conv/dwconv-vs-naive", test_dwconv_vs_naive);
   g_test_add_func("/conv/conv-transpose-vs-naive", test_conv_transpose_vs_naive);
   g_test_add_func("/conv/finite-differences", test_finite_differences);

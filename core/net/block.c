@@ -4,9 +4,12 @@
 
 #include "activation.h"
 #include "elementwise.h"
+#include "linear.h"
 #include "transpose.h"
 
 #define LN_EPS 1e-6f
+/* hidden floats per band of the MLP (256 KB: stays in L2) */
+#define MLP_BAND_FLOATS 65536
 
 void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int H, int W,
                    int mlp_ratio, int global, int heads, int S, int topk, int pool) {
@@ -47,6 +50,22 @@ void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int 
   b->y = hy_plan_act(p, n, &b->dy);
 }
 
+/* fc2(GELU(fc1(x))) by bands of tokens: each band's hidden activations are
+ * still in cache for the GELU (which adds fc1's bias) and for fc2. */
+static void mlp_forward(hy_block *b, const hy_run *r) {
+  hy_linear_layer *f1 = &b->fc1, *f2 = &b->fc2;
+  int T = f1->T, C = f1->cin, R = f1->cout;
+  int band = MLP_BAND_FLOATS / R > 0 ? MLP_BAND_FLOATS / R : 1;
+  f1->x = b->norm2.y, f2->x = b->g;
+  for (int t0 = 0; t0 < T; t0 += band) {
+    int n = T - t0 < band ? T - t0 : band;
+    float *h = f1->y + (size_t)t0 * R, *g = b->g + (size_t)t0 * R;
+    hy_linear_forward(h, f1->x + (size_t)t0 * C, f1->w, NULL, n, C, R);
+    hy_gelu_bias_forward(g, h, f1->b, n, R, r->pool);
+    hy_linear_forward(f2->y + (size_t)t0 * C, g, f2->w, f2->b, n, R, C);
+  }
+}
+
 void hy_block_forward(hy_block *b, const float *x, const hy_run *r) {
   int N = b->N, C = b->C, HW = b->H * b->W;
   int n = N * HW * C;
@@ -63,9 +82,7 @@ void hy_block_forward(hy_block *b, const float *x, const hy_run *r) {
                    b->proj_w, b->proj_b, b->bra, r->scratch, r->pool);
   hy_add_forward(b->t1, b->t0, b->att, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
   hy_ln_layer_forward(&b->norm2, b->t1, r);
-  hy_linear_layer_forward(&b->fc1, b->norm2.y, r);
-  hy_gelu_forward(b->g, b->fc1.y, b->fc1.T * b->fc1.cout, r->pool);
-  hy_linear_layer_forward(&b->fc2, b->g, r);
+  mlp_forward(b, r);
   hy_add_forward(b->t2, b->t1, b->fc2.y, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
   hy_from_tokens_forward(b->y, b->t2, N, C, HW, r->pool);
 }

@@ -14,11 +14,12 @@ typedef struct {
   float *out;
   const float *a, *b;
   int n;
+  int C; /* hy_gelu_bias_forward: channels per row */
 } act_job;
 
 static void run(hy_pool *pool, hy_task_fn fn, float *out, const float *a,
                 const float *b, int n) {
-  act_job job = {out, a, b, n};
+  act_job job = {out, a, b, n, 0};
   int tasks = (n + CHUNK - 1) / CHUNK;
   if (!pool || tasks <= 1)
     for (int t = 0; t < tasks; t++) fn(&job, t, 0);
@@ -116,16 +117,17 @@ FMA static inline __m256 vbig_phi(__m256 x, __m256 *hi, __m256 *lo) {
   __m256 z = _mm256_mul_ps(a, _mm256_set1_ps(0.70710678118654752f));
   __m256 one = _mm256_set1_ps(1.0f);
   __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.5f), z, one));
-  __m256 p = _mm256_set1_ps(0.17087277f);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+  /* Estrin's scheme: the loop is bound by this chain's latency (the
+   * out-of-order window holds only a few elements' worth), and pairs
+   * halve its depth. */
+  __m256 t2 = _mm256_mul_ps(t, t), t4 = _mm256_mul_ps(t2, t2), t8 = _mm256_mul_ps(t4, t4);
+  __m256 p98 = _mm256_fmadd_ps(_mm256_set1_ps(0.17087277f), t, _mm256_set1_ps(-0.82215223f));
+  __m256 p76 = _mm256_fmadd_ps(_mm256_set1_ps(1.48851587f), t, _mm256_set1_ps(-1.13520398f));
+  __m256 p54 = _mm256_fmadd_ps(_mm256_set1_ps(0.27886807f), t, _mm256_set1_ps(-0.18628806f));
+  __m256 p32 = _mm256_fmadd_ps(_mm256_set1_ps(0.09678418f), t, _mm256_set1_ps(0.37409196f));
+  __m256 p10 = _mm256_fmadd_ps(_mm256_set1_ps(1.00002368f), t, _mm256_set1_ps(-1.26551223f));
+  __m256 p74 = _mm256_fmadd_ps(p76, t2, p54), p30 = _mm256_fmadd_ps(p32, t2, p10);
+  __m256 p = _mm256_fmadd_ps(p98, t8, _mm256_fmadd_ps(p74, t4, p30));
   vhalf_square(a, hi, lo);
   __m256 q = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), t),
                            hy_v8expf2(_mm256_sub_ps(_mm256_setzero_ps(), *hi), _mm256_sub_ps(p, *lo)));
@@ -191,6 +193,32 @@ HY_HOT static void gelu_forward_task(void *p, int task, int thread) {
 
 void hy_gelu_forward(float *y, const float *x, int n, hy_pool *pool) {
   run(pool, gelu_forward_task, y, x, NULL, n);
+}
+
+/* x[t][c] += b[c] over the elements [i0, i1) of rows of C. */
+static void add_bias(float *x, const float *b, int C, int i0, int i1) {
+  for (int i = i0; i < i1;) {
+    int c = i % C, n = C - c < i1 - i ? C - c : i1 - i;
+    for (int k = 0; k < n; k++) x[i + k] += b[c + k];
+    i += n;
+  }
+}
+
+/* gelu_forward_task on x + b: the chunk is still in cache for the GELU. */
+static void gelu_bias_task(void *p, int task, int thread) {
+  const act_job *j = p;
+  RANGE(j, task);
+  add_bias((float *)j->a, j->b, j->C, i0, i1);
+  gelu_forward_task(p, task, thread);
+}
+
+void hy_gelu_bias_forward(float *y, float *x, const float *b, int T, int C, hy_pool *pool) {
+  act_job job = {y, x, b, T * C, C};
+  int tasks = (job.n + CHUNK - 1) / CHUNK;
+  if (!pool || tasks <= 1)
+    for (int t = 0; t < tasks; t++) gelu_bias_task(&job, t, 0);
+  else
+    hy_pool_run(pool, tasks, gelu_bias_task, &job);
 }
 
 HY_HOT static void gelu_backward_task(void *p, int task, int thread) {

@@ -29,6 +29,11 @@ void hy_gelu_forward(float *y, const float *x, int n, hy_pool *pool);
 void hy_gelu_backward(float *dx, const float *dy, const float *x, int n,
                       hy_pool *pool);
 
+/* x[t][c] += b[c], then y = GELU(x), for T rows of C channels: a linear
+ * layer's bias added in the GELU's pass over its output, where it is in
+ * cache anyway (x is left holding what hy_gelu_backward reads). */
+void hy_gelu_bias_forward(float *y, float *x, const float *b, int T, int C, hy_pool *pool);
+
 /* y = 1 / (1 + exp(-x)) */
 void hy_sigmoid_forward(float *y, const float *x, int n, hy_pool *pool);
 /* dx += dy * y * (1 - y); reads the output y. */

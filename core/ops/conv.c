@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conv_direct.h"
+#include "conv_winograd.h"
 #include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
@@ -48,6 +49,12 @@ static int dx_as_conv(int kh, int kw, int stride, int ph, int pw, int dil) {
 /* The direct kernel's shapes: square kernel, same padding on both axes. */
 static int direct(int Cin, int Cout, int kh, int kw, int stride, int ph, int pw, int groups) {
   return kh == kw && ph == pw && hy_conv_direct_fits(Cin, Cout, kh, stride, groups);
+}
+
+/* The Winograd kernel's shapes: 3x3, same padding on both axes. */
+static int winograd(int Cin, int Cout, int kh, int kw, int stride, int ph, int pw, int dil,
+                    int groups, int Ho, int Wo) {
+  return kh == kw && ph == pw && hy_conv_winograd_fits(Cin, Cout, kh, stride, dil, groups, Ho, Wo);
 }
 
 /* Floats of the flipped filter at the start of scratch, rounded to 64 bytes. */
@@ -198,12 +205,18 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
     size_t t = hy_conv_direct_scratch(Cin, H, W, Cout, kh, ph, dil);
     if (t > n) n = t;
   }
+  if (winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo)) {
+    size_t t = hy_conv_winograd_scratch(Cin, H, W, Cout, ph);
+    if (t > n) n = t;
+  }
   if (dx_as_conv(kh, kw, stride, ph, pw, dil)) {
-    int Cg = Cin / groups, Mg = Cout / groups;
+    int Cg = Cin / groups, Mg = Cout / groups, q = dil * (kh - 1) - ph;
     size_t Kt = (size_t)Mg * kh * kw;
     size_t t = flipped_size(Cin, Cout, kh, kw, groups) +
-               (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
-                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, dil * (kh - 1) - ph, dil)
+               (winograd(Mg, Cg, kh, kw, 1, q, dil * (kw - 1) - pw, dil, 1, H, W)
+                    ? hy_conv_winograd_scratch(Mg, Ho, Wo, Cg, q)
+                : direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
+                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, q, dil)
                     : Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W);
     if (t > n) n = t;
   }
@@ -348,11 +361,16 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
   int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
+  int use_winograd = winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo);
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
       const float *wg = w + (size_t)g * Mg * K;
       float *yg = y + ((size_t)n * Cout + (size_t)g * Mg) * out;
+      if (use_winograd) {
+        hy_conv_winograd_forward(yg, xg, wg, b, Cin, H, W, Cout, ph, 0, scratch, pool);
+        continue;
+      }
       if (use_direct) {
         hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, scratch, pool);
         continue;
@@ -388,6 +406,10 @@ static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
       for (int t = 0; t < kk; t++)
         wt[((size_t)c * Mg + m) * kk + t] = w[((size_t)m * Cg + c) * kk + kk - 1 - t];
   int qh = dil * (kh - 1) - ph, qw = dil * (kw - 1) - pw;
+  if (winograd(Mg, Cg, kh, kw, 1, qh, qw, dil, 1, H, W)) {
+    hy_conv_winograd_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, qh, 1, col, pool);
+    return;
+  }
   if (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)) {
     hy_conv_direct_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, kh, qh, dil, 1, col, pool);
     return;

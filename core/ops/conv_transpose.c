@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "conv_winograd.h"
 
 int hy_conv_transpose_out_size(int in, int k, int stride, int pad) {
   return (in - 1) * stride - 2 * pad + k;
@@ -50,6 +51,20 @@ static phase_parts phase_layout(float *base, int Cin, int H, int W, int Cout) {
   return p;
 }
 
+/* The four phases' 2x2 taps all lie in x's 3x3 neighbourhood of (i, j):
+ * the forward is also one 3x3 conv (padding 1) of x with 4*Cout outputs,
+ * q[ph * Cout + co], zero where a phase has no tap; y[co][2i + a][2j + b] =
+ * q[ph][co][i][j]. With Winograd that is 2.25 Cin multiplications per
+ * output instead of 4 Cin. Scratch: w3 [4 Cout][Cin][3][3] | q | the 3x3
+ * conv's own scratch. */
+static int by_winograd(int Cin, int H, int W, int Cout) {
+  return hy_conv_winograd_fits(Cin, 4 * Cout, 3, 1, 1, 1, H, W);
+}
+
+static size_t wino_head(int Cin, int H, int W, int Cout) {
+  return al16((size_t)36 * Cout * Cin) + al16((size_t)4 * Cout * H * W);
+}
+
 /* wp[ph][co][ci][ty][tx] = w[ci][co][3 - a - 2ty][3 - b - 2tx], ph = 2a + b */
 static void phase_weights(float *wp, const float *w, int Cin, int Cout) {
   for (int ph = 0; ph < 4; ph++)
@@ -65,6 +80,7 @@ typedef struct {
   float *y, *z;
   const float *cy, *cz, *b;
   int H, W, a, bx;
+  int Cout; /* shuffle_task */
 } phase_job;
 
 /* y[co][2i + a][2j + b] = z[co][i + a][j + b] + bias */
@@ -102,7 +118,55 @@ size_t hy_conv_transpose_scratch(int Cin, int H, int W, int Cout, int kh,
     size_t t = phase_head(Cin, H, W, Cout) + hy_conv_scratch(Cin, H, W, Cout, 2, 2, 1, 1, 1, 1, 1);
     if (t > n) n = t;
   }
+  if (by_phases(kh, kw, stride, ph, pw) && by_winograd(Cin, H, W, Cout)) {
+    size_t t = wino_head(Cin, H, W, Cout) + hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1);
+    if (t > n) n = t;
+  }
   return n;
+}
+
+
+/* w3[ph][co][ci]: tap (a + ty, b + tx) of the 3x3 (offsets a - 1 + ty,
+ * b - 1 + tx) is w[ci][co][3 - a - 2ty][3 - b - 2tx], ph = 2a + b; the
+ * others zero. */
+static void wino_weights(float *w3, const float *w, int Cin, int Cout) {
+  memset(w3, 0, sizeof(float) * 36 * (size_t)Cout * Cin);
+  for (int ph = 0; ph < 4; ph++)
+    for (int co = 0; co < Cout; co++)
+      for (int ci = 0; ci < Cin; ci++)
+        for (int t = 0; t < 4; t++) {
+          int a = ph / 2, bb = ph % 2, ty = t / 2, tx = t % 2;
+          float *k = w3 + (((size_t)ph * Cout + co) * Cin + ci) * 9;
+          k[(a + ty) * 3 + bb + tx] = w[(((size_t)ci * Cout + co) * 4 + 3 - a - 2 * ty) * 4 + 3 - bb - 2 * tx];
+        }
+}
+
+/* y[co][2i + a][2j + b] = q[2a + b][co][i][j] + bias */
+static void shuffle_task(void *p, int co, int thread) {
+  const phase_job *j = p;
+  size_t plane = (size_t)j->H * j->W, cout_planes = (size_t)j->Cout * plane;
+  float bias = j->b ? j->b[co] : 0.0f;
+  float *y = j->y + (size_t)co * 4 * plane;
+  for (int i = 0; i < j->H; i++)
+    for (int a = 0; a < 2; a++) {
+      const float *q0 = j->cz + (2 * a) * cout_planes + (size_t)co * plane + (size_t)i * j->W;
+      const float *q1 = q0 + cout_planes;
+      float *yr = y + (size_t)(2 * i + a) * 2 * j->W;
+      for (int jx = 0; jx < j->W; jx++) yr[2 * jx] = q0[jx] + bias, yr[2 * jx + 1] = q1[jx] + bias;
+    }
+}
+
+static void forward_winograd(float *y, const float *x, const float *w, const float *b, int N,
+                             int Cin, int H, int W, int Cout, float *scratch, hy_pool *pool) {
+  float *w3 = scratch, *q = scratch + al16((size_t)36 * Cout * Cin);
+  float *conv = scratch + wino_head(Cin, H, W, Cout);
+  wino_weights(w3, w, Cin, Cout);
+  for (int n = 0; n < N; n++) {
+    hy_conv_winograd_forward(q, x + (size_t)n * Cin * H * W, w3, NULL, Cin, H, W, 4 * Cout, 1, 0,
+                             conv, pool);
+    phase_job j = {.y = y + (size_t)n * Cout * 4 * H * W, .cz = q, .b = b, .H = H, .W = W, .Cout = Cout};
+    hy_pool_run(pool, Cout, shuffle_task, &j);
+  }
 }
 
 static void forward_phases(float *y, const float *x, const float *w, const float *b, int N,
@@ -158,6 +222,10 @@ void hy_conv_transpose_forward(float *y, const float *x, const float *w,
                                int pw, float *scratch, hy_pool *pool) {
   int Ho = hy_conv_transpose_out_size(H, kh, stride, ph);
   int Wo = hy_conv_transpose_out_size(W, kw, stride, pw);
+  if (by_phases(kh, kw, stride, ph, pw) && by_winograd(Cin, H, W, Cout)) {
+    forward_winograd(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
+    return;
+  }
   if (by_phases(kh, kw, stride, ph, pw)) {
     forward_phases(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
     return;
