@@ -242,6 +242,7 @@ static gboolean read_root(reader *r, JsonNode *root, HyLandmarkSet *set, HyAnnot
       !get_number(r, io, "image.", "spacing_mm", TRUE, &spacing))
     return FALSE;
   if (!isnan(spacing) && spacing <= 0) return fail(r, "image.spacing_mm", _("not positive"));
+  if (spacing > HY_SPACING_MAX_MM) return fail(r, "image.spacing_mm", _("absurdly large"));
   a->spacing_mm = isnan(spacing) ? 0 : spacing;
   g_autofree char *source = NULL;
   if (!get_string(r, io, "image.", "spacing_source", TRUE, &source)) return FALSE;

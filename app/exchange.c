@@ -4,6 +4,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "image.h"
+#include "spacing.h"
+
 G_DEFINE_QUARK(hy-exchange-error-quark, hy_exchange_error)
 
 static const struct {
@@ -64,6 +67,36 @@ char *hy_exchange_write(HyExchangeFormat format, HyAnnotation *const *annotation
   g_return_val_if_reached(NULL);
 }
 
+/* One coordinate as the annotation loader takes it: within one image size
+ * of the image, or of the largest image when the size is not known yet. */
+static gboolean coordinate_ok(double v, int size) {
+  double s = size > 0 ? size : HY_IMAGE_MAX_SIDE;
+  return isnan(v) || (v >= -0.5 - s && v <= 2 * s - 0.5);
+}
+
+/* What the annotation loader would refuse once the import is saved. */
+static GPtrArray *checked(GPtrArray *all, const char *origin, GError **error) {
+  for (guint i = 0; all && i < all->len; i++) {
+    HyAnnotation *a = g_ptr_array_index(all, i);
+    for (int k = 0; k < a->n_points; k++) {
+      const HyAnnotationPoint *p = &a->points[k];
+      if (coordinate_ok(p->x, a->width) && coordinate_ok(p->y, a->height)) continue;
+      g_autofree char *field = g_strdup_printf("%s, %s", a->image_file, p->name);
+      g_autofree char *what = g_strdup_printf(_("(%g, %g) is far outside the image"), p->x, p->y);
+      hy_format_fail(error, origin, field, what);
+      g_ptr_array_unref(all);
+      return NULL;
+    }
+    if (a->spacing_mm > HY_SPACING_MAX_MM) {
+      g_autofree char *what = g_strdup_printf(_("a pixel spacing of %g mm is absurd"), a->spacing_mm);
+      hy_format_fail(error, origin, a->image_file, what);
+      g_ptr_array_unref(all);
+      return NULL;
+    }
+  }
+  return all;
+}
+
 GPtrArray *hy_exchange_read(HyExchangeFormat format, const char *data, gsize len,
                             const char *origin, HyLandmarkSet *set, double spacing,
                             GError **error) {
@@ -76,10 +109,11 @@ GPtrArray *hy_exchange_read(HyExchangeFormat format, const char *data, gsize len
     return NULL;
   }
   switch (format) {
-  case HY_EXCHANGE_SLICER: return hy_format_slicer_read(data, len, origin, set, spacing, error);
-  case HY_EXCHANGE_COCO: return hy_format_coco_read(data, len, origin, set, error);
-  case HY_EXCHANGE_CSV: return hy_format_csv_read(data, len, origin, set, error);
-  case HY_EXCHANGE_ISBI: return hy_format_isbi_read(data, len, origin, set, error);
+  case HY_EXCHANGE_SLICER:
+    return checked(hy_format_slicer_read(data, len, origin, set, spacing, error), origin, error);
+  case HY_EXCHANGE_COCO: return checked(hy_format_coco_read(data, len, origin, set, error), origin, error);
+  case HY_EXCHANGE_CSV: return checked(hy_format_csv_read(data, len, origin, set, error), origin, error);
+  case HY_EXCHANGE_ISBI: return checked(hy_format_isbi_read(data, len, origin, set, error), origin, error);
   }
   g_return_val_if_reached(NULL);
 }

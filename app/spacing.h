@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* No radiograph has pixels of 10 cm; larger values are damage (and JSON
+ * writers print some of them in a form JSON readers refuse). */
+#define HY_SPACING_MAX_MM 100.0
+
 typedef enum {
   HY_SPACING_UNKNOWN = 0, /* no spacing, or one of unrecorded origin */
   HY_SPACING_DICOM,       /* the image's DICOM Pixel Spacing / Imager Pixel Spacing */

@@ -152,6 +152,10 @@ static void test_refused(void) {
   g_assert_true(g_file_get_contents(good, &data, &len, NULL));
   g_assert_true(g_file_set_contents(good, data, (gssize)(len - 1000), NULL));
   assert_refused(good, HY_DICOM_ERROR_INVALID, "cut.dcm");
+  /* fuzz_dicom's: JPEG data on which dcmtk 3.6.7's decoder spun for minutes */
+  g_autofree char *spins = g_build_filename(HY_SOURCE_DIR, "tests", "regress", "dicom",
+                                            "jpeg-decoder-spins.dcm", NULL);
+  assert_refused(spins, HY_DICOM_ERROR_INVALID, "damaged JPEG data");
 }
 
 static void test_predict_dicom(void) {

@@ -310,6 +310,33 @@ static void test_cli(void) {
   ct_result_clear(&r);
 }
 
+/* Inputs fuzz_import_coco found, in tests/regress/import_coco/: each is
+ * refused in one line (point-1e26.json: a point json-glib would write
+ * back as "1e+26.0", which no JSON reader takes). */
+static void test_regress(void) {
+  g_autofree char *dir = g_build_filename(HY_SOURCE_DIR, "tests", "regress", "import_coco", NULL);
+  g_autofree char *set_path = g_build_filename(HY_SOURCE_DIR, "data", "landmarks", "isbi2015.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HyLandmarkSet) set = hy_landmark_set_new_from_file(set_path, &error);
+  g_assert_no_error(error);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name(d)); n++) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_autoptr(GPtrArray) all = hy_exchange_read(HY_EXCHANGE_COCO, data, len, name, set, 0.1, &error);
+    g_assert_null(all);
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_assert_null(strchr(error->message, '\n'));
+    g_clear_error(&error);
+  }
+  g_assert_cmpint(n, >, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/exchange/hand/slicer", test_hand_slicer);
@@ -321,5 +348,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/exchange/round-trip/isbi", test_round_trip_isbi);
   g_test_add_func("/exchange/refused", test_refused);
   g_test_add_func("/exchange/cli", test_cli);
+  g_test_add_func("/exchange/regress", test_regress);
   return g_test_run();
 }
