@@ -22,7 +22,9 @@ def target(line):
     return m.group(1) if m else None
 
 
-heads = [l for l in old if not l.startswith('- ')] + [header + ':']
+heads = [l for l in old if not l.startswith('- ')]
+if any(l.startswith('fuzz_') for l in out):  # fuzz/run got as far as a target
+    heads.append(header + ':')
 lines = {target(l): l for l in old if target(l)}
 last = None
 for l in out:
