@@ -81,7 +81,8 @@ static GPtrArray *checked(GPtrArray *all, const char *origin, GError **error) {
     for (int k = 0; k < a->n_points; k++) {
       const HyAnnotationPoint *p = &a->points[k];
       if (coordinate_ok(p->x, a->width) && coordinate_ok(p->y, a->height)) continue;
-      g_autofree char *field = g_strdup_printf("%s, %s", a->image_file, p->name);
+      /* by position: names come from the file, and may hold line breaks */
+      g_autofree char *field = g_strdup_printf(_("image %u, landmark %d"), i + 1, k + 1);
       g_autofree char *what = g_strdup_printf(_("(%g, %g) is far outside the image"), p->x, p->y);
       hy_format_fail(error, origin, field, what);
       g_ptr_array_unref(all);
@@ -89,7 +90,8 @@ static GPtrArray *checked(GPtrArray *all, const char *origin, GError **error) {
     }
     if (a->spacing_mm > HY_SPACING_MAX_MM) {
       g_autofree char *what = g_strdup_printf(_("a pixel spacing of %g mm is absurd"), a->spacing_mm);
-      hy_format_fail(error, origin, a->image_file, what);
+      g_autofree char *field = g_strdup_printf(_("image %u"), i + 1);
+      hy_format_fail(error, origin, field, what);
       g_ptr_array_unref(all);
       return NULL;
     }
