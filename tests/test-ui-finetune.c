@@ -43,28 +43,7 @@ static gboolean
 wait_for (gboolean (*done) (gpointer data),
           gpointer   data)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-settle (void)
-{
-  gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  return tu_wait_for (done, data, TIMEOUT_S);
 }
 
 typedef struct
@@ -324,7 +303,7 @@ improve (HyWindow        *window,
   g_signal_emit_by_name (button, "clicked");
   g_assert_true (hy_finetune_panel_is_running (panel));
   g_assert_false (gtk_widget_get_sensitive (button));
-  settle ();
+  tu_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
   g_assert_cmpstr (hy_document_get_redo_label (document), ==, undo);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo", NULL));
@@ -474,7 +453,7 @@ test_loop (void)
   tab = find (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "Tuning");
   g_assert_nonnull (tab);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (tab), TRUE);
-  settle ();
+  tu_settle ();
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (panel)));
   assert_in_view (GTK_WIDGET (panel));
   g_assert_nonnull (label_containing (GTK_WIDGET (panel), "8 corrected images, 2 held out"));
@@ -524,7 +503,7 @@ test_loop (void)
   mre_after = mean_error_mm (after, 1);
   g_test_message ("%s (tuned on), predicted: %.2f mm → %.2f mm from the blobs", names[last],
                   mre_before, mre_after);
-  settle ();
+  tu_settle ();
   if (png != NULL)
     save_png (GTK_WIDGET (window), png);
 

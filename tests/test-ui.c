@@ -30,29 +30,7 @@ static gboolean
 wait_for (gboolean (*done) (gpointer data),
           gpointer   data)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-/* Lets the main loop lay out and draw for a moment. */
-static void
-settle (void)
-{
-  gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  return tu_wait_for (done, data, TIMEOUT_S);
 }
 
 /* The window the application opened file in. */
@@ -210,7 +188,7 @@ test_open_image (gconstpointer data)
   g_assert_true (wait_for (predicted, window));
   hy_landmark_canvas_set_landmarks (view, NULL, 0);
   hy_landmark_canvas_set_heatmap (view, NULL, 0, 0, NULL);
-  settle ();
+  tu_settle ();
 
   image = hy_landmark_canvas_get_image (view);
   g_assert_nonnull (image);
@@ -459,7 +437,7 @@ rgb_at (HyLandmarkCanvas *canvas,
   double wx, wy;
   gsize at;
 
-  settle (); /* drawn as it is now */
+  tu_settle (); /* drawn as it is now */
   g_assert_true (gsk_renderer_realize (cairo, gtk_native_get_surface (gtk_widget_get_native (GTK_WIDGET (canvas))),
                                        &error));
   pixels = render_view (canvas, &stride);
@@ -751,7 +729,7 @@ test_review_edit (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_true (wait_for (predicted, window));
-  settle ();
+  tu_settle ();
   document = hy_window_get_document (window);
   a = hy_document_get_annotation (document);
   g_assert_cmpint (a->n_points, ==, 19);
@@ -996,7 +974,7 @@ enter_spacing (HyMeasurementPanel *panel,
   char text[G_ASCII_DTOSTR_BUF_SIZE];
 
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
-  settle ();
+  tu_settle ();
   g_assert_true (gtk_widget_get_visible (popover));
   /* typed, not committed with Enter: Apply takes it */
   gtk_editable_set_text (GTK_EDITABLE (panel_child (panel, "spacing_spin")),
@@ -1004,11 +982,11 @@ enter_spacing (HyMeasurementPanel *panel,
   gtk_check_button_set_active (GTK_CHECK_BUTTON (panel_child (panel, whole_folder ? "folder_check"
                                                                                   : "this_image_check")),
                                TRUE);
-  settle ();
+  tu_settle ();
   if (png != NULL)
     save_png (popover, png);
   g_signal_emit_by_name (panel_child (panel, "apply_button"), "clicked");
-  settle ();
+  tu_settle ();
   g_assert_false (gtk_widget_get_visible (popover));
 }
 
@@ -1065,7 +1043,7 @@ test_spacing_entry (void)
   panel = hy_window_get_measurement_panel (window);
   stack = gtk_widget_get_ancestor (GTK_WIDGET (panel), GTK_TYPE_STACK);
   gtk_stack_set_visible_child_name (GTK_STACK (stack), "measurements");
-  settle ();
+  tu_settle ();
   document = hy_window_get_document (window);
 
   /* the model's spacing, named as such */
@@ -1175,7 +1153,7 @@ test_review_save_fails (void)
   weak = window;
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_close (GTK_WINDOW (window));
-  settle ();
+  tu_settle ();
   g_assert_nonnull (weak);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
   g_object_remove_weak_pointer (G_OBJECT (window), &weak);

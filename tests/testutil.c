@@ -174,6 +174,24 @@ static void rm_tmpdir(void) {
   g_free(cmd);
 }
 
+gboolean tu_wait_for(gboolean (*done)(gpointer data), gpointer data, int timeout_s) {
+  gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+  while (!done(data)) {
+    if (g_get_monotonic_time() > end) return FALSE;
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+  return TRUE;
+}
+
+void tu_settle(void) {
+  gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC / 5;
+  while (g_get_monotonic_time() < end) {
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
 int tu_kills(int fallback) {
   const char *s = g_getenv("HY_KILLS");
   int n = s ? atoi(s) : 0;

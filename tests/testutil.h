@@ -72,6 +72,14 @@ double tu_meta_num(const hy_tensorfile *tf, const char *key);
  * $HYATT_DATA), or NULL when absent: callers then g_test_skip(). */
 const char *tu_shared_data(void);
 
+/* Iterates the default main context until done(data), FALSE after
+ * timeout_s seconds (the UI tests' waits). */
+gboolean tu_wait_for(gboolean (*done)(gpointer data), gpointer data, int timeout_s);
+
+/* Iterates the default main context for a fifth of a second: lets a
+ * window lay out and draw. */
+void tu_settle(void);
+
 /* How many times a kill test kills: $HY_KILLS (tools/reliability-report's
  * long run) or the suite's own count. */
 int tu_kills(int fallback);
