@@ -169,6 +169,16 @@ static void check_vs_naive(const spec *s, tu_rng *rng, hy_pool *pool2) {
   g_autofree char *yname = g_strdup_printf("%s: y", name);
   tu_assert_close(yname, y1, y0, ny, Y_ATOL, Y_RTOL);
   assert_same(yname, y1, y2, ny);
+  if (s->op != OP_DW) { /* with the ReLU: fused or a pass of its own, the same numbers */
+    if (s->op == OP_CONV)
+      hy_conv_relu_forward(y2, x, w, bp, s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
+                           s->stride, s->ph, s->pw, s->dil, s->groups, scratch, pool2);
+    else
+      hy_conv_transpose_relu_forward(y2, x, w, bp, s->N, s->Cin, s->H, s->W, s->Cout, s->kh,
+                                     s->kw, s->stride, s->ph, s->pw, scratch, pool2);
+    for (size_t i = 0; i < ny; i++) y1[i] = y1[i] < 0 ? 0 : y1[i];
+    assert_same(yname, y1, y2, ny);
+  }
 
   /* gradients start non-zero: backward must add to them */
   float *g0 = g_new(float, nx + nw + nb), *g1 = g_new(float, nx + nw + nb);
@@ -268,8 +278,9 @@ static void test_conv_vs_naive(void) {
 /* Winograd F(4x4, 3x3) on its own, against the naive conv and the direct
  * kernel it stands in for: random shapes around the tile and vector sizes
  * (odd sizes, partial tiles and vectors, several vectors per tile row),
- * padding 0-2, with and without bias, accumulating onto non-zero values,
- * one-row bands and the default band, 1 and 2 threads bit for bit. */
+ * padding 0-2, with and without bias, with the fused ReLU, accumulating
+ * onto non-zero values, one-row bands and the default band, 1 and 2
+ * threads bit for bit. */
 static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, hy_pool *pool2,
                            tu_rng *rng) {
   int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
@@ -285,20 +296,25 @@ static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, h
   float *scratch = g_new(float, ns > nd ? ns : nd);
   for (size_t i = 0; i < ns; i++) scratch[i] = NAN;
   hy_conv_forward_naive(y0, x, w, b, 1, Cin, H, W, Cout, 3, 3, 1, pad, pad, 1, 1);
-  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 0, scratch, NULL);
+  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, NULL);
   tu_assert_close(name, y1, y0, ny, Y_ATOL, Y_RTOL);
-  hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, scratch, pool2);
+  hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, pool2);
   assert_same(name, y1, y2, ny);
   if (hy_conv_direct_fits(Cin, Cout, 3, 1, 1)) {
     hy_conv_direct_forward(y2, x, w, b, Cin, H, W, Cout, 3, pad, 1, 0, scratch, NULL);
     tu_assert_close(name, y1, y2, ny, Y_ATOL, Y_RTOL);
   }
+  /* relu: clamped at 0 in the same pass */
+  hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, 1, scratch, pool2);
+  for (size_t i = 0; i < ny; i++) y0[i] = y0[i] > 0 ? y0[i] : 0;
+  g_autofree char *relu = g_strdup_printf("%s relu", name);
+  tu_assert_close(relu, y2, y0, ny, Y_ATOL, Y_RTOL);
   /* accumulate: y += conv(x, w), the bias left out */
   tu_fill(rng, y1, ny, -1, 1);
   memcpy(y2, y1, ny * sizeof *y2);
   hy_conv_forward_naive(y0, x, w, NULL, 1, Cin, H, W, Cout, 3, 3, 1, pad, pad, 1, 1);
   for (size_t i = 0; i < ny; i++) y0[i] += y1[i];
-  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 1, scratch, pool2);
+  hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 1, 0, scratch, pool2);
   g_autofree char *acc = g_strdup_printf("%s accumulated", name);
   tu_assert_close(acc, y1, y0, ny, Y_ATOL, Y_RTOL);
   g_free(x), g_free(w), g_free(b), g_free(y0), g_free(y1), g_free(y2), g_free(scratch);

@@ -16,8 +16,7 @@ static void head_plan(hy_head *h, hy_plan *p, const char *name, int N, int cin, 
 }
 
 static void head_forward(hy_head *h, const float *x, const hy_run *r) {
-  hy_conv_layer_forward(&h->conv, x, r);
-  hy_relu_layer_forward(&h->relu, h->conv.y, r);
+  hy_conv_relu_layer_forward(&h->conv, &h->relu, x, r);
   hy_conv_layer_forward(&h->out, h->relu.y, r);
 }
 
@@ -54,9 +53,13 @@ void hy_heads_plan(hy_heads *h, hy_plan *p, const hy_net_config *cfg, int N) {
 void hy_heads_forward(hy_heads *h, const float *P, const float *image, const hy_run *r) {
   int N = h->N, H2 = h->H / 2, W2 = h->W / 2;
   head_forward(&h->h1, P, r);
-  hy_convt_layer_forward(&h->up, P, r);
-  hy_bn_layer_forward(&h->up_bn, h->up.y, r);
-  hy_relu_layer_forward(&h->g, h->up_bn.y, r);
+  if (h->up_bn.folded) { /* inference: the BatchNorm is in the conv's weights */
+    hy_convt_relu_layer_forward(&h->up, &h->g, P, r);
+  } else {
+    hy_convt_layer_forward(&h->up, P, r);
+    hy_bn_layer_forward(&h->up_bn, h->up.y, r);
+    hy_relu_layer_forward(&h->g, h->up_bn.y, r);
+  }
   head_forward(&h->h2, h->g.y, r);
   hy_resize_nearest_forward(h->sub, image, N, 1, h->H, h->W, H2, W2, r->pool);
   hy_conv_layer_forward(&h->img, h->sub, r);

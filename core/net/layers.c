@@ -32,6 +32,13 @@ void hy_conv_layer_forward(hy_conv_layer *l, const float *x, const hy_run *r) {
                   l->stride, l->pad, l->pad, l->dil, l->groups, r->scratch, r->pool);
 }
 
+void hy_conv_relu_layer_forward(hy_conv_layer *l, hy_relu_layer *relu, const float *x,
+                                const hy_run *r) {
+  l->x = x;
+  hy_conv_relu_forward(relu->y, x, l->w, l->b, l->N, l->cin, l->H, l->W, l->cout, l->k, l->k,
+                       l->stride, l->pad, l->pad, l->dil, l->groups, r->scratch, r->pool);
+}
+
 void hy_conv_layer_backward(hy_conv_layer *l, float *dx, const hy_run *r) {
   hy_conv_backward(dx, l->gw, l->gb, l->dy, l->x, l->w, l->N, l->cin, l->H, l->W, l->cout,
                    l->k, l->k, l->stride, l->pad, l->pad, l->dil, l->groups, r->scratch, r->pool);
@@ -143,6 +150,13 @@ void hy_convt_layer_forward(hy_convt_layer *l, const float *x, const hy_run *r) 
   l->x = x;
   hy_conv_transpose_forward(l->y, x, l->w, l->b, l->N, l->cin, l->H, l->W, l->cout, l->k, l->k,
                             l->stride, l->pad, l->pad, r->scratch, r->pool);
+}
+
+void hy_convt_relu_layer_forward(hy_convt_layer *l, hy_relu_layer *relu, const float *x,
+                                 const hy_run *r) {
+  l->x = x;
+  hy_conv_transpose_relu_forward(relu->y, x, l->w, l->b, l->N, l->cin, l->H, l->W, l->cout, l->k,
+                                 l->k, l->stride, l->pad, l->pad, r->scratch, r->pool);
 }
 
 void hy_convt_layer_backward(hy_convt_layer *l, float *dx, const hy_run *r) {

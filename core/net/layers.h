@@ -56,6 +56,12 @@ typedef struct hy_relu_layer {
   float *y, *dy;
 } hy_relu_layer;
 
+/* The conv, then the ReLU, in one pass where the conv allows it: the
+ * result lands in relu->y, l->y is not written (backward reads only
+ * relu->y). */
+void hy_conv_relu_layer_forward(hy_conv_layer *l, hy_relu_layer *relu, const float *x,
+                                const hy_run *r);
+
 void hy_relu_layer_plan(hy_relu_layer *l, hy_plan *p, size_t n);
 void hy_relu_layer_forward(hy_relu_layer *l, const float *x, const hy_run *r);
 void hy_relu_layer_backward(hy_relu_layer *l, float *dx, const hy_run *r);
@@ -100,6 +106,9 @@ typedef struct hy_convt_layer {
 void hy_convt_layer_plan(hy_convt_layer *l, hy_plan *p, const char *name, int N, int cin,
                          int H, int W, int cout, int k, int stride, int pad, int bias);
 void hy_convt_layer_forward(hy_convt_layer *l, const float *x, const hy_run *r);
+/* As hy_conv_relu_layer_forward. */
+void hy_convt_relu_layer_forward(hy_convt_layer *l, hy_relu_layer *relu, const float *x,
+                                 const hy_run *r);
 void hy_convt_layer_backward(hy_convt_layer *l, float *dx, const hy_run *r);
 
 /* BatchNorm folding for inference (research/c-dl-anchors §6.5): at plan time

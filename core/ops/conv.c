@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "activation.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
 #include "dwconv.h"
@@ -342,10 +343,20 @@ static void add_bias(float *y, const float *b, int C, size_t len, size_t stride)
     for (size_t i = 0; i < len; i++) y[c * stride + i] += b[c];
 }
 
-void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
-                     int N, int Cin, int H, int W, int Cout, int kh, int kw,
-                     int stride, int ph, int pw, int dil, int groups,
-                     float *scratch, hy_pool *pool) {
+/* relu: the Winograd path clamps in its last pass; the others get a ReLU
+ * pass of their own. */
+static void conv_forward(float *y, const float *x, const float *w, const float *b, int N,
+                         int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
+                         int pw, int dil, int groups, int relu, float *scratch, hy_pool *pool) {
+  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
+  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
+  int use_winograd = winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo);
+  if (relu && !use_winograd) {
+    conv_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups, 0, scratch,
+                 pool);
+    hy_relu_forward(y, y, N * Cout * Ho * Wo, pool);
+    return;
+  }
   if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups)) {
     hy_dwconv_forward(y, x, w, b, N, Cin, H, W, kh, stride, ph, pool);
     return;
@@ -354,21 +365,18 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
     forward_parities(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
     return;
   }
-  int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
-  int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   int Cg = Cin / groups, Mg = Cout / groups, K = Cg * kh * kw;
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
   int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
-  int use_winograd = winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo);
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
       const float *wg = w + (size_t)g * Mg * K;
       float *yg = y + ((size_t)n * Cout + (size_t)g * Mg) * out;
       if (use_winograd) {
-        hy_conv_winograd_forward(yg, xg, wg, b, Cin, H, W, Cout, ph, 0, scratch, pool);
+        hy_conv_winograd_forward(yg, xg, wg, b, Cin, H, W, Cout, ph, 0, relu, scratch, pool);
         continue;
       }
       if (use_direct) {
@@ -393,6 +401,20 @@ void hy_conv_forward(float *y, const float *x, const float *w, const float *b,
     }
 }
 
+void hy_conv_forward(float *y, const float *x, const float *w, const float *b, int N, int Cin,
+                     int H, int W, int Cout, int kh, int kw, int stride, int ph, int pw, int dil,
+                     int groups, float *scratch, hy_pool *pool) {
+  conv_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups, 0, scratch,
+               pool);
+}
+
+void hy_conv_relu_forward(float *y, const float *x, const float *w, const float *b, int N,
+                          int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
+                          int pw, int dil, int groups, float *scratch, hy_pool *pool) {
+  conv_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups, 1, scratch,
+               pool);
+}
+
 /* dx[Cg][H][W] += conv of dy[Mg][Ho][Wo] with wt[c][m][ky][kx] =
  * w[m][c][kh-1-ky][kw-1-kx], stride 1, padding dil*(k-1) - p; see dx_as_conv. */
 static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
@@ -407,7 +429,7 @@ static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
         wt[((size_t)c * Mg + m) * kk + t] = w[((size_t)m * Cg + c) * kk + kk - 1 - t];
   int qh = dil * (kh - 1) - ph, qw = dil * (kw - 1) - pw;
   if (winograd(Mg, Cg, kh, kw, 1, qh, qw, dil, 1, H, W)) {
-    hy_conv_winograd_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, qh, 1, col, pool);
+    hy_conv_winograd_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, qh, 1, 0, col, pool);
     return;
   }
   if (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)) {

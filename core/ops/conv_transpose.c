@@ -1,10 +1,13 @@
 #include "conv_transpose.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
+#include "activation.h"
 #include "conv.h"
 #include "conv_winograd.h"
+#include "vecmath.h"
 
 int hy_conv_transpose_out_size(int in, int k, int stride, int pad) {
   return (in - 1) * stride - 2 * pad + k;
@@ -80,7 +83,7 @@ typedef struct {
   float *y, *z;
   const float *cy, *cz, *b;
   int H, W, a, bx;
-  int Cout; /* shuffle_task */
+  int Cout, relu; /* shuffle_task */
 } phase_job;
 
 /* y[co][2i + a][2j + b] = z[co][i + a][j + b] + bias */
@@ -141,30 +144,41 @@ static void wino_weights(float *w3, const float *w, int Cin, int Cout) {
         }
 }
 
-/* y[co][2i + a][2j + b] = q[2a + b][co][i][j] + bias */
+/* y[2j] = q0[j] + bias, y[2j + 1] = q1[j] + bias, clamped from below at
+ * lo (0 for a ReLU, -inf for none: NaN passes either way). */
+HY_HOT static void interleave_row(float *restrict y, const float *restrict q0,
+                                  const float *restrict q1, float bias, float lo, int W) {
+  for (int jx = 0; jx < W; jx++) {
+    float u = q0[jx] + bias, v = q1[jx] + bias;
+    y[2 * jx] = u < lo ? lo : u;
+    y[2 * jx + 1] = v < lo ? lo : v;
+  }
+}
+
+/* y[co][2i + a][2j + b] = q[2a + b][co][i][j] + bias, ReLU'd if j->relu */
 static void shuffle_task(void *p, int co, int thread) {
   const phase_job *j = p;
   size_t plane = (size_t)j->H * j->W, cout_planes = (size_t)j->Cout * plane;
-  float bias = j->b ? j->b[co] : 0.0f;
+  float bias = j->b ? j->b[co] : 0.0f, lo = j->relu ? 0.0f : -INFINITY;
   float *y = j->y + (size_t)co * 4 * plane;
   for (int i = 0; i < j->H; i++)
     for (int a = 0; a < 2; a++) {
       const float *q0 = j->cz + (2 * a) * cout_planes + (size_t)co * plane + (size_t)i * j->W;
-      const float *q1 = q0 + cout_planes;
-      float *yr = y + (size_t)(2 * i + a) * 2 * j->W;
-      for (int jx = 0; jx < j->W; jx++) yr[2 * jx] = q0[jx] + bias, yr[2 * jx + 1] = q1[jx] + bias;
+      interleave_row(y + (size_t)(2 * i + a) * 2 * j->W, q0, q0 + cout_planes, bias, lo, j->W);
     }
 }
 
 static void forward_winograd(float *y, const float *x, const float *w, const float *b, int N,
-                             int Cin, int H, int W, int Cout, float *scratch, hy_pool *pool) {
+                             int Cin, int H, int W, int Cout, int relu, float *scratch,
+                             hy_pool *pool) {
   float *w3 = scratch, *q = scratch + al16((size_t)36 * Cout * Cin);
   float *conv = scratch + wino_head(Cin, H, W, Cout);
   wino_weights(w3, w, Cin, Cout);
   for (int n = 0; n < N; n++) {
-    hy_conv_winograd_forward(q, x + (size_t)n * Cin * H * W, w3, NULL, Cin, H, W, 4 * Cout, 1, 0,
+    hy_conv_winograd_forward(q, x + (size_t)n * Cin * H * W, w3, NULL, Cin, H, W, 4 * Cout, 1, 0, 0,
                              conv, pool);
-    phase_job j = {.y = y + (size_t)n * Cout * 4 * H * W, .cz = q, .b = b, .H = H, .W = W, .Cout = Cout};
+    phase_job j = {.y = y + (size_t)n * Cout * 4 * H * W, .cz = q, .b = b, .H = H, .W = W,
+                   .Cout = Cout, .relu = relu};
     hy_pool_run(pool, Cout, shuffle_task, &j);
   }
 }
@@ -216,14 +230,20 @@ double hy_conv_transpose_flops(int N, int Cin, int H, int W, int Cout, int kh,
   return 2.0 * N * Cin * Cout * kh * kw * H * W;
 }
 
-void hy_conv_transpose_forward(float *y, const float *x, const float *w,
-                               const float *b, int N, int Cin, int H, int W,
-                               int Cout, int kh, int kw, int stride, int ph,
-                               int pw, float *scratch, hy_pool *pool) {
+/* relu: the Winograd path clamps in its shuffle; the others get a ReLU
+ * pass of their own. */
+static void convt_forward(float *y, const float *x, const float *w, const float *b, int N,
+                          int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
+                          int pw, int relu, float *scratch, hy_pool *pool) {
   int Ho = hy_conv_transpose_out_size(H, kh, stride, ph);
   int Wo = hy_conv_transpose_out_size(W, kw, stride, pw);
   if (by_phases(kh, kw, stride, ph, pw) && by_winograd(Cin, H, W, Cout)) {
-    forward_winograd(y, x, w, b, N, Cin, H, W, Cout, scratch, pool);
+    forward_winograd(y, x, w, b, N, Cin, H, W, Cout, relu, scratch, pool);
+    return;
+  }
+  if (relu) {
+    convt_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, 0, scratch, pool);
+    hy_relu_forward(y, y, N * Cout * Ho * Wo, pool);
     return;
   }
   if (by_phases(kh, kw, stride, ph, pw)) {
@@ -247,6 +267,18 @@ void hy_conv_transpose_forward(float *y, const float *x, const float *w,
                      r0, r1, pool);
     }
   }
+}
+
+void hy_conv_transpose_forward(float *y, const float *x, const float *w, const float *b, int N,
+                               int Cin, int H, int W, int Cout, int kh, int kw, int stride,
+                               int ph, int pw, float *scratch, hy_pool *pool) {
+  convt_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, 0, scratch, pool);
+}
+
+void hy_conv_transpose_relu_forward(float *y, const float *x, const float *w, const float *b,
+                                    int N, int Cin, int H, int W, int Cout, int kh, int kw,
+                                    int stride, int ph, int pw, float *scratch, hy_pool *pool) {
+  convt_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, 1, scratch, pool);
 }
 
 void hy_conv_transpose_backward(float *dx, float *dw, float *db,

@@ -36,6 +36,12 @@ void hy_conv_transpose_forward(float *y,       /* [N][Cout][Hout][Wout] */
                                int kw, int stride, int ph, int pw,
                                float *scratch, hy_pool *pool);
 
+/* The same followed by ReLU, fused into the last pass where the algorithm
+ * has one (the 4x4 stride-2 upsampler by Winograd). */
+void hy_conv_transpose_relu_forward(float *y, const float *x, const float *w, const float *b,
+                                    int N, int Cin, int H, int W, int Cout, int kh, int kw,
+                                    int stride, int ph, int pw, float *scratch, hy_pool *pool);
+
 /* Accumulates into dx, dw, db; any of them may be NULL. */
 void hy_conv_transpose_backward(float *dx,       /* [N][Cin][H][W] */
                                 float *dw,       /* [Cin][Cout][kh][kw] */

@@ -8,30 +8,45 @@
 #include <immintrin.h>
 #define HAVE_KERNEL 1
 #define KERNEL __attribute__((target("avx2,fma")))
+#define KERNEL512 __attribute__((target("avx512f,avx2,fma")))
 #else
 #define HAVE_KERNEL 0
 #define KERNEL
 #endif
 
 enum {
-  XI = 36,     /* transformed points per tile (6 x 6) */
-  CO = 4,      /* output channels per task and register tile */
-  VB = 3,      /* vectors of 8 tiles per block */
-  BLK = VB * 8 /* tiles per block */
+  XI = 36, /* transformed points per tile (6 x 6) */
+  /* A block is VB vectors of 8 tiles; a task does CO output channels of
+   * one block. The register tile of the products is CO x (8 VB): 4 x 24
+   * in 12 ymm with AVX2, 8 x 32 in 16 zmm with AVX-512. */
+  CO_MAX = 8,
+  BLK_MAX = 32
 };
+
+/* 2: AVX-512F, 1: AVX2 and FMA, 0: neither. */
+static int isa(void) {
+#if HAVE_KERNEL
+  static int level = -1;
+  if (level < 0)
+    level = __builtin_cpu_supports("avx512f") ? 2
+            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                               : 0;
+  return level;
+#else
+  return 0;
+#endif
+}
 
 static size_t al16(size_t n) { return (n + 15) / 16 * 16; }
 
 int hy_conv_winograd_fits(int Cin, int Cout, int k, int stride, int dil, int groups, int Ho,
                           int Wo) {
 #if HAVE_KERNEL
-  static int cpu = -1;
-  if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   /* Measured against the direct kernel (hyatt bench ops): below 12
    * channels the transforms cost what the products save; below 24 x 24
    * the padding of partial tiles and vectors does; wider layers go to
    * im2col + sgemm. */
-  return cpu && k == 3 && stride == 1 && dil == 1 && groups == 1 && Cin >= 12 && Cout >= 12 &&
+  return isa() && k == 3 && stride == 1 && dil == 1 && groups == 1 && Cin >= 12 && Cout >= 12 &&
          Cin <= 128 && Cout <= 128 && Ho >= 24 && Wo >= 24;
 #else
   (void)Cin, (void)Cout, (void)k, (void)stride, (void)dil, (void)groups, (void)Ho, (void)Wo;
@@ -42,7 +57,9 @@ int hy_conv_winograd_fits(int Cin, int Cout, int k, int stride, int dil, int gro
 /* The tiling of one conv. A tile row is G8 vectors of 8 tiles (the last
  * one padded); tiles are 4x4 output pixels. */
 typedef struct {
-  int Cin, H, W, Cout, pad, accumulate;
+  int Cin, H, W, Cout, pad, accumulate, relu;
+  int CO, VB, BLK;         /* the block shape of this CPU (see the enum) */
+  size_t xs;               /* floats from one point of a block of V to the next */
   int Ho, Wo, TH, G8, TWP; /* tile rows, vectors per tile row, phase row length */
   int R;                   /* tile rows per band */
   int CB;                  /* blocks of CO output channels */
@@ -54,21 +71,29 @@ typedef struct {
 
 static wg_job geometry(int Cin, int H, int W, int Cout, int pad) {
   wg_job j = {.Cin = Cin, .H = H, .W = W, .Cout = Cout, .pad = pad};
+  int wide = isa() == 2;
+  j.CO = wide ? 8 : 4, j.VB = wide ? 4 : 3, j.BLK = 8 * j.VB;
   j.Ho = H + 2 * pad - 2, j.Wo = W + 2 * pad - 2;
   j.TH = (j.Ho + 3) / 4;
   j.G8 = ((j.Wo + 3) / 4 + 7) / 8;
   j.TWP = 8 * j.G8 + 1; /* tile t's columns 4 and 5 are phases 0 and 1 of tile t + 1 */
-  /* the transformed band about 4 conv bands (conv.c) big: 3 MB by default */
-  j.R = hy_conv_band_rows((size_t)XI * Cin * 8 * j.G8 / 4, j.TH);
-  j.CB = (Cout + CO - 1) / CO;
+  /* the transformed band half a conv band (conv.c) big, 0.4 MB by default:
+   * it stays in L2 until the products read it (measured: 3 MB bands made
+   * the whole conv 1.3 times slower) */
+  j.R = hy_conv_band_rows((size_t)XI * Cin * 8 * j.G8 * 2, j.TH);
+  j.CB = (Cout + j.CO - 1) / j.CO;
+  /* A tile's 36 points are stored xs apart: at a multiple of 1 KB (any
+   * Cin divisible by 8) their stores fight over a few L1 sets. */
+  j.xs = (size_t)Cin * j.BLK;
+  if (j.xs % 256 == 0) j.xs += 16;
   j.dplane = (size_t)(4 * j.R + 2) * 4 * j.TWP;
   return j;
 }
 
-static size_t u_size(const wg_job *j) { return al16((size_t)XI * j->CB * CO * j->Cin); }
+static size_t u_size(const wg_job *j) { return al16((size_t)XI * j->CB * j->CO * j->Cin); }
 static size_t d_size(const wg_job *j) { return al16((size_t)j->Cin * j->dplane); }
 static size_t v_size(const wg_job *j) {
-  return al16(((size_t)j->R * j->G8 + VB - 1) / VB * XI * j->Cin * BLK);
+  return al16(((size_t)j->R * j->G8 + j->VB - 1) / j->VB * XI * j->xs);
 }
 
 size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad) {
@@ -138,18 +163,9 @@ KERNEL static inline void bt(const __m256 d[6], __m256 o[6]) {
   o[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
 }
 
-/* A^T m, 8 tiles at once. */
-KERNEL static inline void at(const __m256 m[6], __m256 o[4]) {
-  __m256 s12 = _mm256_add_ps(m[1], m[2]), d12 = _mm256_sub_ps(m[1], m[2]);
-  __m256 s34 = _mm256_add_ps(m[3], m[4]), d34 = _mm256_sub_ps(m[3], m[4]);
-  o[0] = _mm256_add_ps(_mm256_add_ps(m[0], s12), s34);
-  o[1] = _mm256_fmadd_ps(_mm256_set1_ps(2.0f), d34, d12);
-  o[2] = _mm256_fmadd_ps(_mm256_set1_ps(4.0f), s34, s12);
-  o[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), d34, d12), m[5]);
-}
-
 /* B^T d B of 8 adjacent tiles of one channel: base is their top-left in the
- * phase-split band; out[xi * xs] gets point xi. */
+ * phase-split band; out[xi * xs] gets point xi. (A 16-tile AVX-512 version
+ * measured slower: its 36 live vectors spill, its loads split cache lines.) */
 KERNEL static void input_tile(const float *base, int TWP, float *out, size_t xs) {
   __m256 q[6][6];
   for (int jj = 0; jj < 6; jj++) {
@@ -165,6 +181,36 @@ KERNEL static void input_tile(const float *base, int TWP, float *out, size_t xs)
   }
 }
 
+/* A^T m A of a vector of tiles of one output channel into o[row][column];
+ * m[xi * xs] is point xi. V is the vector type, P the intrinsics' prefix:
+ * 8 tiles with AVX2, 16 with AVX-512, the same sums. */
+#define OUTPUT_POINTS(V, P, ATTR, SFX)                                                       \
+  ATTR static inline void at##SFX(const V m[6], V o[4]) {                                   \
+    V s12 = P##_add_ps(m[1], m[2]), d12 = P##_sub_ps(m[1], m[2]);                           \
+    V s34 = P##_add_ps(m[3], m[4]), d34 = P##_sub_ps(m[3], m[4]);                           \
+    o[0] = P##_add_ps(P##_add_ps(m[0], s12), s34);                                          \
+    o[1] = P##_fmadd_ps(P##_set1_ps(2.0f), d34, d12);                                       \
+    o[2] = P##_fmadd_ps(P##_set1_ps(4.0f), s34, s12);                                       \
+    o[3] = P##_add_ps(P##_fmadd_ps(P##_set1_ps(8.0f), d34, d12), m[5]);                     \
+  }                                                                                         \
+  ATTR static void output_points##SFX(const float *m, size_t xs, V o[4][4]) {               \
+    V r[6][4];                                                                              \
+    for (int a = 0; a < 6; a++) {                                                           \
+      V row[6];                                                                             \
+      for (int bb = 0; bb < 6; bb++) row[bb] = P##_load_ps(m + (size_t)(a * 6 + bb) * xs);  \
+      at##SFX(row, r[a]);                                                                   \
+    }                                                                                       \
+    for (int jj = 0; jj < 4; jj++) {                                                        \
+      V col[6], out[4];                                                                     \
+      for (int a = 0; a < 6; a++) col[a] = r[a][jj];                                        \
+      at##SFX(col, out);                                                                    \
+      for (int i = 0; i < 4; i++) o[i][jj] = out[i];                                        \
+    }                                                                                       \
+  }
+
+OUTPUT_POINTS(__m256, _mm256, KERNEL, )
+OUTPUT_POINTS(__m512, _mm512, KERNEL512, 16)
+
 /* Channel c of the band: its phase-split rows, then every vector's points. */
 KERNEL static void input_task(void *p, int c, int thread) {
   const wg_job *j = p;
@@ -175,15 +221,14 @@ KERNEL static void input_task(void *p, int c, int thread) {
     int iy = 4 * j->ty0 + pr - j->pad;
     fill_row(d + pr * row, j->TWP, iy >= 0 && iy < j->H ? xc + (size_t)iy * j->W : NULL, j->W, j->pad);
   }
-  size_t xs = (size_t)j->Cin * BLK;
-  for (int v = 0; v < j->nblk * VB; v++) {
-    float *out = j->V + ((size_t)(v / VB) * XI * j->Cin + c) * BLK + (v % VB) * 8;
+  for (int v = 0; v < j->nblk * j->VB; v++) {
+    float *out = j->V + (size_t)(v / j->VB) * XI * j->xs + (size_t)c * j->BLK + (v % j->VB) * 8;
     if (v >= j->nvec) { /* the last block's padding: read, dropped */
-      for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(out + xi * xs, _mm256_setzero_ps());
+      for (int xi = 0; xi < XI; xi++) _mm256_storeu_ps(out + xi * j->xs, _mm256_setzero_ps());
       continue;
     }
     int ty = v / j->G8, g = v % j->G8;
-    input_tile(d + (size_t)4 * ty * row + 8 * g, j->TWP, out, xs);
+    input_tile(d + (size_t)4 * ty * row + 8 * g, j->TWP, out, j->xs);
   }
 }
 
@@ -204,7 +249,7 @@ KERNEL static inline void g3(__m256 g0, __m256 g1, __m256 g2, __m256 r[6]) {
 typedef struct {
   float *U;
   const float *w;
-  int Cin, Cout;
+  int Cin, Cout, CO;
 } filter_job;
 
 /* U[cb][xi][q][c] = (G g G^T)[xi] of the filter w[cb * CO + q][c], zero
@@ -213,9 +258,9 @@ typedef struct {
 KERNEL static void filter_task(void *p, int cb, int thread) {
   const filter_job *j = p;
   const __m256i nine = _mm256_setr_epi32(0, 9, 18, 27, 36, 45, 54, 63);
-  size_t xs = (size_t)CO * j->Cin;
-  for (int q = 0; q < CO; q++) {
-    int co = cb * CO + q;
+  size_t xs = (size_t)j->CO * j->Cin;
+  for (int q = 0; q < j->CO; q++) {
+    int co = cb * j->CO + q;
     float *u = j->U + (size_t)cb * XI * xs + (size_t)q * j->Cin;
     if (co >= j->Cout) {
       for (int xi = 0; xi < XI; xi++) memset(u + xi * xs, 0, sizeof(float) * (size_t)j->Cin);
@@ -246,12 +291,12 @@ KERNEL static void filter_task(void *p, int cb, int thread) {
 }
 
 /* m[q][0..24) = sum over c of u[q][c] * v[c][0..24): one point of a block,
- * CO output channels. Twelve named accumulators (see conv_direct.c). */
+ * 4 output channels. Twelve named accumulators (see conv_direct.c). */
 KERNEL static void product(const float *v, const float *u, int Cin, float *m) {
   const float *u1 = u + Cin, *u2 = u1 + Cin, *u3 = u2 + Cin;
   __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
   __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-  for (int c = 0; c < Cin; c++, v += BLK) {
+  for (int c = 0; c < Cin; c++, v += 24) {
     __m256 x0 = _mm256_loadu_ps(v), x1 = _mm256_loadu_ps(v + 8), x2 = _mm256_loadu_ps(v + 16);
     __m256 w = _mm256_broadcast_ss(u + c);
     a00 = _mm256_fmadd_ps(w, x0, a00), a01 = _mm256_fmadd_ps(w, x1, a01), a02 = _mm256_fmadd_ps(w, x2, a02);
@@ -268,21 +313,28 @@ KERNEL static void product(const float *v, const float *u, int Cin, float *m) {
   _mm256_store_ps(m + 72, a30), _mm256_store_ps(m + 80, a31), _mm256_store_ps(m + 88, a32);
 }
 
-/* A^T m A of 8 tiles (vector v of the band) of output channel co, into y;
- * m[xi * xs] is point xi. Pixels past Ho or Wo are dropped. */
-KERNEL static void output_tile(const wg_job *j, const float *m, size_t xs, int co, int v) {
-  __m256 r[6][4], o[4][4];
-  for (int a = 0; a < 6; a++) {
-    __m256 row[6];
-    for (int bb = 0; bb < 6; bb++) row[bb] = _mm256_load_ps(m + (size_t)(a * 6 + bb) * xs);
-    at(row, r[a]);
+/* The same for 8 output channels and 32 tiles (AVX-512): m[q][0..32). */
+KERNEL512 static void product16(const float *v, const float *u, int Cin, float *m) {
+#define ROW(q)                                              \
+  w = _mm512_set1_ps(u[(q) * Cin + c]);                     \
+  a##q##0 = _mm512_fmadd_ps(w, x0, a##q##0);                \
+  a##q##1 = _mm512_fmadd_ps(w, x1, a##q##1)
+  __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+  __m512 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  __m512 a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+  for (int c = 0; c < Cin; c++, v += 32) {
+    __m512 x0 = _mm512_loadu_ps(v), x1 = _mm512_loadu_ps(v + 16), w;
+    ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5); ROW(6); ROW(7);
   }
-  for (int jj = 0; jj < 4; jj++) {
-    __m256 col[6], out[4];
-    for (int a = 0; a < 6; a++) col[a] = r[a][jj];
-    at(col, out);
-    for (int i = 0; i < 4; i++) o[i][jj] = out[i];
-  }
+#undef ROW
+  __m512 acc[16] = {a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70, a71};
+  for (int i = 0; i < 16; i++) _mm512_store_ps(m + 16 * i, acc[i]);
+}
+
+/* 8 tiles (vector v of the band) of output channel co, o[row][column] in
+ * tile order, into y with the bias (or onto it) and the ReLU. Pixels past
+ * Ho or Wo are dropped. */
+KERNEL static void store_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
   __m256 bias = _mm256_set1_ps(j->b && !j->accumulate ? j->b[co] : 0.0f);
   int ty = v / j->G8, g = v % j->G8, ox0 = 32 * g;
   float *yc = j->y + (size_t)co * j->Ho * j->Wo;
@@ -292,52 +344,85 @@ KERNEL static void output_tile(const wg_job *j, const float *m, size_t xs, int c
     __m256 px[4];
     interleave(o[i][0], o[i][1], o[i][2], o[i][3], px);
     float *dst = yc + (size_t)oy * j->Wo + ox0;
+    for (int k = 0; k < 4; k++) {
+      px[k] = _mm256_add_ps(px[k], bias);
+      if (j->relu) px[k] = _mm256_max_ps(_mm256_setzero_ps(), px[k]); /* NaN stays NaN */
+    }
     if (ox0 + 32 <= j->Wo) {
       for (int k = 0; k < 4; k++)
-        _mm256_storeu_ps(dst + 8 * k, _mm256_add_ps(px[k], j->accumulate ? _mm256_loadu_ps(dst + 8 * k) : bias));
+        _mm256_storeu_ps(dst + 8 * k, j->accumulate ? _mm256_add_ps(px[k], _mm256_loadu_ps(dst + 8 * k)) : px[k]);
       continue;
     }
     float buf[32];
-    for (int k = 0; k < 4; k++) _mm256_storeu_ps(buf + 8 * k, _mm256_add_ps(px[k], bias));
+    for (int k = 0; k < 4; k++) _mm256_storeu_ps(buf + 8 * k, px[k]);
     for (int k = 0; k < j->Wo - ox0; k++) dst[k] = j->accumulate ? dst[k] + buf[k] : buf[k];
   }
+}
+
+/* Vectors v and v + 1 at once: their points are adjacent in m. */
+KERNEL512 static void output_pair(const wg_job *j, const float *m, size_t xs, int co, int v) {
+  __m512 o[4][4];
+  __m256 lo[4][4], hi[4][4];
+  output_points16(m, xs, o);
+  for (int i = 0; i < 4; i++)
+    for (int k = 0; k < 4; k++) {
+      lo[i][k] = _mm512_castps512_ps256(o[i][k]);
+      hi[i][k] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(o[i][k]), 1));
+    }
+  store_tile(j, lo, co, v);
+  store_tile(j, hi, co, v + 1);
 }
 
 /* Block blk of the band, output channels cb * CO ... */
 KERNEL static void output_task(void *p, int task, int thread) {
   const wg_job *j = p;
-  int blk = task / j->CB, cb = task % j->CB;
-  float m[XI][CO][BLK] __attribute__((aligned(32)));
-  const float *vb = j->V + (size_t)blk * XI * j->Cin * BLK;
-  for (int xi = 0; xi < XI; xi++)
-    product(vb + (size_t)xi * j->Cin * BLK, j->U + ((size_t)cb * XI + xi) * j->Cin * CO, j->Cin,
-            m[xi][0]);
+  int blk = task / j->CB, cb = task % j->CB, CO = j->CO, BLK = j->BLK;
+  float m[XI * CO_MAX * BLK_MAX] __attribute__((aligned(64))); /* [XI][CO][BLK] */
+  const float *vb = j->V + (size_t)blk * XI * j->xs;
+  for (int xi = 0; xi < XI; xi++) {
+    const float *v = vb + (size_t)xi * j->xs, *u = j->U + ((size_t)cb * XI + xi) * j->Cin * CO;
+    float *mx = m + (size_t)xi * CO * BLK;
+    if (CO == 8)
+      product16(v, u, j->Cin, mx);
+    else
+      product(v, u, j->Cin, mx);
+  }
   for (int q = 0; q < CO && cb * CO + q < j->Cout; q++)
-    for (int vi = 0; vi < VB && blk * VB + vi < j->nvec; vi++)
-      output_tile(j, &m[0][q][vi * 8], (size_t)CO * BLK, cb * CO + q, blk * VB + vi);
+    for (int vi = 0; vi < j->VB && blk * j->VB + vi < j->nvec; vi++) {
+      const float *mq = &m[(size_t)q * BLK + vi * 8];
+      int v = blk * j->VB + vi;
+      if (CO == 8 && vi + 1 < j->VB && v + 1 < j->nvec) {
+        output_pair(j, mq, (size_t)CO * BLK, cb * CO + q, v);
+        vi++;
+        continue;
+      }
+      __m256 o[4][4];
+      output_points(mq, (size_t)CO * BLK, o);
+      store_tile(j, o, cb * CO + q, v);
+    }
 }
 #endif
 
 void hy_conv_winograd_forward(float *y, const float *x, const float *w, const float *b, int Cin,
-                              int H, int W, int Cout, int pad, int accumulate, float *scratch,
-                              hy_pool *pool) {
+                              int H, int W, int Cout, int pad, int accumulate, int relu,
+                              float *scratch, hy_pool *pool) {
 #if HAVE_KERNEL
   wg_job j = geometry(Cin, H, W, Cout, pad);
-  j.y = y, j.x = x, j.b = b, j.accumulate = accumulate;
+  j.y = y, j.x = x, j.b = b, j.accumulate = accumulate, j.relu = relu;
   j.U = scratch;
   j.D = j.U + u_size(&j);
   j.V = j.D + d_size(&j);
-  filter_job f = {j.U, w, Cin, Cout};
+  filter_job f = {j.U, w, Cin, Cout, j.CO};
   hy_pool_run(pool, j.CB, filter_task, &f);
   for (j.ty0 = 0; j.ty0 < j.TH; j.ty0 += j.R) {
     j.rows = j.ty0 + j.R < j.TH ? j.R : j.TH - j.ty0;
     j.nvec = j.rows * j.G8;
-    j.nblk = (j.nvec + VB - 1) / VB;
+    j.nblk = (j.nvec + j.VB - 1) / j.VB;
     hy_pool_run(pool, Cin, input_task, &j);
     hy_pool_run(pool, j.nblk * j.CB, output_task, &j);
   }
 #else
   (void)y, (void)x, (void)w, (void)b, (void)Cin, (void)H, (void)W, (void)Cout, (void)pad;
-  (void)accumulate, (void)scratch, (void)pool;
+  (void)accumulate, (void)relu, (void)scratch, (void)pool;
 #endif
 }

@@ -31,10 +31,12 @@ int hy_conv_winograd_fits(int Cin, int Cout, int k, int stride, int dil, int gro
 size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad);
 
 /* y = b + conv(x, w) (accumulate 0) or y += conv(x, w) (accumulate 1, b
- * ignored), one image, 3x3, stride 1, padding pad on both axes. */
+ * ignored), one image, 3x3, stride 1, padding pad on both axes. relu 1
+ * (with accumulate 0) clamps y at 0: the ReLU after a conv without a pass
+ * of its own. */
 void hy_conv_winograd_forward(float *y,       /* [Cout][Ho][Wo] */
                               const float *x, /* [Cin][H][W] */
                               const float *w, /* [Cout][Cin][3][3] */
                               const float *b, /* [Cout] or NULL */
                               int Cin, int H, int W, int Cout, int pad, int accumulate,
-                              float *scratch, hy_pool *pool);
+                              int relu, float *scratch, hy_pool *pool);
