@@ -1,7 +1,12 @@
 #include "arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #if defined(HY_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -60,6 +65,27 @@ float *hy_arena_floats(hy_arena *a, size_t n) {
   return hy_arena_bytes(a, n * sizeof(float));
 }
 
+/* memset with non-temporal stores where the CPU has them: the gradient
+ * arenas are hundreds of MB, which glibc's memset writes through the cache
+ * (its streaming threshold scales with the L3), reading every line first. */
+static void zero_stream(char *p, size_t n) {
+#if defined(__SSE2__)
+  size_t head = (size_t)(-(uintptr_t)p & 15);
+  if (head > n) head = n;
+  memset(p, 0, head);
+  p += head, n -= head;
+  __m128 z = _mm_setzero_ps();
+  for (; n >= 64; p += 64, n -= 64) {
+    _mm_stream_ps((float *)p, z);
+    _mm_stream_ps((float *)(p + 16), z);
+    _mm_stream_ps((float *)(p + 32), z);
+    _mm_stream_ps((float *)(p + 48), z);
+  }
+  _mm_sfence();
+#endif
+  memset(p, 0, n);
+}
+
 void hy_arena_zero(hy_arena *a) {
   if (!a->base) return;
   size_t n = a->used < a->capacity ? a->used : a->capacity;
@@ -73,7 +99,7 @@ void hy_arena_zero(hy_arena *a) {
     while (p < end && __asan_address_is_poisoned(p)) p++;
   }
 #else
-  memset(a->base, 0, n);
+  zero_stream(a->base, n);
 #endif
 }
 
