@@ -252,6 +252,8 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(1, 2, 9, 9, 3, 3, 3, 3, 0, 0, 1, 1, 1);   /* s3 gaps */
   shapes[n++] = conv_spec(1, 200, 30, 61, 13, 3, 3, 1, 2, 2, 2, 1, 1); /* direct, 3 bands */
   shapes[n++] = conv_spec(2, 12, 30, 27, 13, 3, 3, 1, 1, 1, 1, 1, 1); /* Winograd y and dx */
+  shapes[n++] = conv_spec(1, 5, 9, 100, 11, 3, 3, 1, 2, 2, 2, 1, 1); /* direct: rows > a tile */
+  shapes[n++] = conv_spec(1, 7, 6, 50, 20, 2, 2, 1, 0, 0, 1, 1, 0);  /* direct 2x2, 3 blocks */
   /* random ones */
   tu_rng rng = tu_rng_new(11);
   static const int ks[] = {1, 3, 4, 5, 7};
@@ -272,7 +274,13 @@ static void test_conv_vs_naive(void) {
     if (out_h(&s) < 1 || out_w(&s) < 1) continue;
     shapes[n++] = s;
   }
-  check_shapes(shapes, n, &rng);
+  /* the direct kernels this CPU picks, then the AVX2 ones (the same on
+   * a CPU without AVX-512) */
+  for (int avx2 = 0; avx2 < 2; avx2++) {
+    hy_conv_direct_set_avx2(avx2);
+    check_shapes(shapes, n, &rng);
+  }
+  hy_conv_direct_set_avx2(0);
 }
 
 /* Winograd F(4x4, 3x3) on its own, against the naive conv and the direct
