@@ -214,8 +214,11 @@ static void check_shapes(const spec *shapes, int n, tu_rng *rng) {
   hy_pool *pool2 = NULL;
   hy_error err = {0};
   g_assert_cmpint(hy_pool_create(&pool2, 2, &err), ==, HY_OK);
-  for (int band = 0; band < 2; band++) {
-    hy_conv_set_band_floats(band ? 1 : 0);
+  /* the kernels this CPU picks, then the AVX2 ones; each with the default
+   * band and one-row bands */
+  for (int run = 0; run < 4; run++) {
+    hy_conv_winograd_set_avx2(run / 2);
+    hy_conv_set_band_floats(run % 2);
     for (int i = 0; i < n; i++) check_vs_naive(&shapes[i], rng, pool2);
   }
   hy_conv_set_band_floats(0);
@@ -335,8 +338,11 @@ static void test_winograd_vs_naive(void) {
   }
   tu_rng rng = tu_rng_new(15);
   hy_pool *pool2 = tu_pool_new(2);
-  for (int band = 0; band < 2; band++) {
-    hy_conv_set_band_floats(band ? 1 : 0);
+  /* the kernels this CPU picks, then the AVX2 ones; each with the default
+   * band and one-row bands */
+  for (int run = 0; run < 4; run++) {
+    hy_conv_winograd_set_avx2(run / 2);
+    hy_conv_set_band_floats(run % 2);
     /* the network's kinds: head 3 (59 -> 16), the widest (128) */
     check_winograd(59, 30, 70, 16, 1, 1, pool2, &rng);
     check_winograd(128, 26, 24, 128, 1, 1, pool2, &rng);
@@ -349,6 +355,7 @@ static void test_winograd_vs_naive(void) {
     }
   }
   hy_conv_set_band_floats(0);
+  hy_conv_winograd_set_avx2(0);
   hy_pool_destroy(pool2);
 }
 

@@ -23,6 +23,10 @@ enum {
   BLK_MAX = 32
 };
 
+static int avx2_only;
+
+void hy_conv_winograd_set_avx2(int on) { avx2_only = on; }
+
 /* 2: AVX-512F, 1: AVX2 and FMA, 0: neither. */
 static int isa(void) {
 #if HAVE_KERNEL
@@ -31,7 +35,7 @@ static int isa(void) {
     level = __builtin_cpu_supports("avx512f") ? 2
             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
                                                                                : 0;
-  return level;
+  return level == 2 && avx2_only ? 1 : level;
 #else
   return 0;
 #endif

@@ -26,6 +26,10 @@
 int hy_conv_winograd_fits(int Cin, int Cout, int k, int stride, int dil, int groups, int Ho,
                           int Wo);
 
+/* Tests and tuning: 1 runs the AVX2 kernels on a CPU with AVX-512 too, 0
+ * picks by CPU again. Process-global; set it before sizing scratch. */
+void hy_conv_winograd_set_avx2(int on);
+
 /* Floats of scratch for hy_conv_winograd_forward at that shape; 0 if the
  * conv does not fit. */
 size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad);
