@@ -756,12 +756,25 @@ HY_V8FMA static void exp_row_fma(float *x, int L, float m) {
     memcpy(x + l, buf, sizeof(float) * (size_t)(L - l));
   }
 }
+
+/* The same 16 at a time (AVX-512): the same numbers, lane for lane. */
+HY_V16 static void exp_row_avx512(float *x, int L, float m) {
+  __m512 mv = _mm512_set1_ps(m), zero = _mm512_setzero_ps();
+  for (int l = 0; l < L; l += 16) {
+    __mmask16 k = L - l >= 16 ? 0xFFFF : (__mmask16)((1u << (L - l)) - 1);
+    _mm512_mask_storeu_ps(x + l, k, hy_v16expf2(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + l), mv), zero));
+  }
+}
 #endif
 
 /* exp(x[l] - m) for l < L: the FMA kernel where the CPU has it. softmax_keep
  * and softmax_replay both call this, so the replay is exact. */
 HY_HOT static void exp_row(float *x, int L, float m) {
 #if HY_HAVE_V8FMA
+  if (hy_cpu_avx512()) {
+    exp_row_avx512(x, L, m);
+    return;
+  }
   if (hy_cpu_fma()) {
     exp_row_fma(x, L, m);
     return;

@@ -128,6 +128,39 @@ HY_V8FMA static inline __m256 hy_v8expf2(__m256 hi, __m256 lo) {
   __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
   return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ), e);
 }
+
+/* The same at 16 lanes for AVX-512 kernels, picked with hy_cpu_avx512():
+ * every lane computes exactly what hy_v8expf2 does. */
+#define HY_V16 __attribute__((target("avx512f,avx2,fma")))
+
+static inline int hy_cpu_avx512(void) {
+  static int cpu = -1;
+  if (cpu < 0) cpu = __builtin_cpu_supports("avx512f");
+  return cpu;
+}
+
+HY_V16 static inline __m512 hy_v16expf2(__m512 hi, __m512 lo) {
+  __m512 x = _mm512_add_ps(hi, lo);
+  __m512 xc = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
+  __mmask16 in = _mm512_cmp_ps_mask(xc, x, _CMP_EQ_OQ);
+  hi = _mm512_mask_blend_ps(in, xc, hi);
+  lo = _mm512_maskz_mov_ps(in, lo);
+  __m512 magic = _mm512_set1_ps(12582912.0f);
+  __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), magic), magic);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), hi);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  r = _mm512_add_ps(r, lo);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_NLT_UQ), e);
+}
 #else
 #define HY_HAVE_V8FMA 0
 #endif
