@@ -27,8 +27,9 @@ static void fwd_task(void *p, int plane, int thread) {
   const concat_ctx *c = p;
   int n = plane / c->Cy, ci;
   int i = source(c->C, c->count, plane % c->Cy, &ci);
-  memcpy(c->y + (size_t)plane * c->hw,
-         c->x[i] + ((size_t)n * c->C[i] + ci) * c->hw, c->hw * sizeof(float));
+  float *dst = c->y + (size_t)plane * c->hw;
+  const float *src = c->x[i] + ((size_t)n * c->C[i] + ci) * c->hw;
+  if (src != dst) memcpy(dst, src, c->hw * sizeof(float)); /* in place: written there already */
 }
 
 static HY_HOT void bwd_task(void *p, int plane, int thread) {

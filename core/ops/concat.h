@@ -6,7 +6,8 @@
  * Backward splits dy and accumulates (+=) each part into dx[i] (NULL
  * entries are skipped). Nothing is saved for backward. Work splits over the
  * pool by output channel plane; results do not depend on the thread count.
- * Constraints (not checked): count >= 1, every C[i] >= 1, no x[i] overlaps y. */
+ * Constraints (not checked): count >= 1, every C[i] >= 1, no x[i] overlaps y
+ * except one that is exactly its place in y (N = 1), which is not copied. */
 #pragma once
 
 #include "pool.h"
