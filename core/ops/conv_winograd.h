@@ -6,10 +6,12 @@
  *
  * Per band of tile rows: each input channel's padded rows are split by
  * column phase (x mod 4, so that 8 horizontally adjacent tiles are whole
- * vectors) and transformed into V[block][xi][c][24] (a block is 3 vectors
- * of 8 tiles); then each (block, 4 output channels) task runs the 36
- * Cin-long products with the transformed filter in registers, as the
- * direct kernel does, and transforms the 4x4 tiles back into y.
+ * vectors) and transformed into V[block][xi][c][BLK] (a block is 3 vectors
+ * of 8 tiles with AVX2, 4 with AVX-512); then each (block, CO output
+ * channels) task runs the 36 Cin-long products with the transformed filter
+ * in registers (CO = 4 in ymm, 8 in zmm), as the direct kernel does, and
+ * transforms the 4x4 tiles back into y. The two widths round differently
+ * in no step: they give the same numbers.
  * The transforms add rounding of about ten times a float's epsilon of the
  * inputs' size: far inside the tests' tolerances. Each output element is
  * computed in a fixed order: results do not depend on the thread count.
