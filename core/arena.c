@@ -65,6 +65,7 @@ float *hy_arena_floats(hy_arena *a, size_t n) {
   return hy_arena_bytes(a, n * sizeof(float));
 }
 
+#if !defined(HY_ASAN)
 /* memset with non-temporal stores where the CPU has them: the gradient
  * arenas are hundreds of MB, which glibc's memset writes through the cache
  * (its streaming threshold scales with the L3), reading every line first. */
@@ -85,6 +86,7 @@ static void zero_stream(char *p, size_t n) {
 #endif
   memset(p, 0, n);
 }
+#endif
 
 void hy_arena_zero(hy_arena *a) {
   if (!a->base) return;
