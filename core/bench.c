@@ -20,6 +20,7 @@
 #include "layernorm.h"
 #include "linear.h"
 #include "mhsa.h"
+#include "mlp.h"
 #include "mse.h"
 #include "net/net.h"
 #include "pooling.h"
@@ -108,7 +109,7 @@ double hy_bench_memcpy(int reps) {
 typedef enum {
   OP_CONV, OP_CONVT, OP_LINEAR, OP_LAYERNORM, OP_GELU, OP_RELU, OP_SIGMOID, OP_BN,
   OP_BRA, OP_MHSA, OP_GAP, OP_GMP, OP_MEANMAX, OP_MUL_CH, OP_ADD, OP_TOKENS, OP_NEAREST,
-  OP_BILINEAR, OP_CONCAT, OP_MSE, OP_ADAM,
+  OP_BILINEAR, OP_CONCAT, OP_MSE, OP_ADAM, OP_MLP,
 } op_kind;
 
 typedef struct {
@@ -209,6 +210,13 @@ static void forward(void *p) {
   }
   case OP_MSE: hy_mse_forward(c->x, c->aux, c->b, 1000.0f, c->N, c->C, c->H, c->W, c->pool); break;
   case OP_ADAM: hy_adam_update(&c->adam, c->x, c->aux, c->aux2, c->dx, 1e-4, c->nx, c->pool); break;
+  case OP_MLP: { /* w = w1 | w2 | LN weight, b = b1 | b2 | LN bias */
+    size_t rc = (size_t)c->Cout * c->C;
+    hy_mlp_weights w = {c->w + 2 * rc, c->b + c->Cout + c->C, 1e-6f, c->w, c->b, c->w + rc,
+                        c->b + c->Cout};
+    hy_mlp_residual_forward(c->y, c->x, &w, c->H * c->W, c->C, c->Cout, c->scratch, c->pool);
+    break;
+  }
   }
 }
 
@@ -269,7 +277,7 @@ static void backward(void *p) {
     break;
   }
   case OP_MSE: hy_mse_backward(c->dx, c->x, c->aux, c->b, 1000.0f, c->N, c->C, c->H, c->W, c->pool); break;
-  case OP_ADAM: break;
+  case OP_ADAM: case OP_MLP: break;
   }
 }
 
@@ -301,7 +309,7 @@ static void measure2(runner *r, op_case *c, const char *name, double gflop, doub
   row.dense = r->dense;
   row.ms = hy_bench_time(forward, c, r->reps);
   r->sink(&row, r->ctx);
-  if (c->kind != OP_ADAM) {
+  if (c->kind != OP_ADAM && c->kind != OP_MLP) {
     snprintf(row.pass, sizeof row.pass, "bwd");
     row.gflop = 2 * gflop;
     row.gbyte = gbyte_bwd;
@@ -370,6 +378,13 @@ hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps, hy_ben
     char name[128];
     snprintf(name, sizeof name, "%sMLP linear %d->%d x%d tokens", tag, C, R, T);
     measure(&r, &lin, name, 2.0 * T * C * R / 1e9, 0);
+    if (hy_mlp_fused_available()) { /* inference only: no backward */
+      op_case mlp = {.kind = OP_MLP, .H = H, .W = W, .C = C, .Cout = R};
+      mlp.nx = mlp.ny = (size_t)T * C, mlp.nw = (size_t)2 * R * C + C, mlp.nb = (size_t)R + 2 * C;
+      mlp.nscratch = hy_mlp_scratch_size(C, R, hy_pool_threads(pool));
+      snprintf(name, sizeof name, "%sfused LN + MLP + add %d->%d->%d x%d tokens", tag, C, R, C, T);
+      measure(&r, &mlp, name, 4.0 * T * C * R / 1e9, 0);
+    }
     snprintf(what, sizeof what, "%slayernorm", tag);
     bench_mem(&r, OP_LAYERNORM, what, N, C, H, W, (size_t)T * C, (size_t)T * C, 2.0 * T * C, 4.0 * T * C);
     snprintf(what, sizeof what, "%sGELU (x%d)", tag, cfg->mlp_ratio[s]);

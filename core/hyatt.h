@@ -26,6 +26,7 @@
 #include "landmarks.h"
 #include "layernorm.h"
 #include "linear.h"
+#include "mlp.h"
 #include "measure.h"
 #include "metrics.h"
 #include "mhsa.h"

@@ -1,4 +1,4 @@
-/* Linear, BatchNorm2d and LayerNorm: fast kernels vs the naive references on
+/* Linear, BatchNorm2d, LayerNorm and the fused inference MLP: fast kernels vs the naive references on
  * odd shapes (with and without a pool), backward vs finite differences for
  * every input and parameter, BN running statistics and folding, and
  * PyTorch fixtures (tests/reference/ops_norm.py). */
@@ -435,6 +435,44 @@ static void test_layernorm_fixture(void) {
   hy_tensorfile_free(tf);
 }
 
+/* ---- the fused LN + MLP + residual of inference ---- */
+
+static void test_mlp_fused_vs_naive(void) {
+  if (!hy_mlp_fused_available()) {
+    g_test_skip("the fused MLP needs AVX-512");
+    return;
+  }
+  /* the network's (C, R) and odd ones: partial register blocks of fc1 (R % 4)
+   * and fc2 (C % 8); T around the tile of 16 tokens and the task of 128 */
+  static const int CR[][2] = {{8, 64}, {16, 128}, {40, 320}, {64, 256}, {3, 12}, {13, 50}, {1, 5}};
+  static const int Tm[] = {1, 7, 16, 37, 128, 1000};
+  tu_rng r = tu_rng_new(12);
+  hy_pool *pool2 = tu_pool_new(2), *pool3 = tu_pool_new(3);
+  for (size_t k = 0; k < G_N_ELEMENTS(CR); k++)
+    for (size_t ti = 0; ti < G_N_ELEMENTS(Tm); ti++) {
+      int C = CR[k][0], R = CR[k][1], T = Tm[ti];
+      size_t n = (size_t)T * C;
+      float *x = tu_random(&r, n, -2, 2);
+      for (size_t i = 0; i < n; i++) x[i] += (float)(i / C % 5) - 2.0f; /* per-token offsets */
+      float *lw = tu_random(&r, C, 0.5f, 1.5f), *lb = tu_random(&r, C, -0.5f, 0.5f);
+      float *w1 = tu_random(&r, (size_t)R * C, -1, 1), *b1 = tu_random(&r, R, -1, 1);
+      float *w2 = tu_random(&r, (size_t)C * R, -0.3f, 0.3f), *b2 = tu_random(&r, C, -1, 1);
+      hy_mlp_weights w = {lw, lb, 1e-6f, w1, b1, w2, b2};
+      float *y = g_new(float, n), *y0 = g_new(float, n), *y3 = g_new(float, n);
+      float *scratch2 = g_new(float, hy_mlp_scratch_size(C, R, 2));
+      float *scratch3 = g_new(float, hy_mlp_scratch_size(C, R, 3));
+      hy_mlp_residual_forward(y, x, &w, T, C, R, scratch2, pool2);
+      hy_mlp_residual_forward_naive(y0, x, &w, T, C, R);
+      tu_assert_close("fused mlp", y, y0, n, 2e-5, 2e-5);
+      hy_mlp_residual_forward(y3, x, &w, T, C, R, scratch3, T % 2 ? pool3 : NULL);
+      g_assert_cmpmem(y3, n * sizeof *y3, y, n * sizeof *y);
+      g_free(x), g_free(lw), g_free(lb), g_free(w1), g_free(b1), g_free(w2), g_free(b2);
+      g_free(y), g_free(y0), g_free(y3), g_free(scratch2), g_free(scratch3);
+    }
+  hy_pool_destroy(pool2);
+  hy_pool_destroy(pool3);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/linear/fast-vs-naive", test_linear_fast_vs_naive);
@@ -448,5 +486,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/layernorm/fast-vs-naive", test_layernorm_fast_vs_naive);
   g_test_add_func("/layernorm/grad", test_layernorm_grad);
   g_test_add_func("/layernorm/fixture", test_layernorm_fixture);
+  g_test_add_func("/mlp/fused-vs-naive", test_mlp_fused_vs_naive);
   return g_test_run();
 }

@@ -5,6 +5,7 @@
 #include "activation.h"
 #include "elementwise.h"
 #include "linear.h"
+#include "mlp.h"
 #include "transpose.h"
 
 #define LN_EPS 1e-6f
@@ -45,6 +46,8 @@ void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int 
   hy_linear_layer_plan(&b->fc1, p, "mlp.0", T, C, mlp_ratio * C, 1);
   b->g = hy_plan_act(p, (size_t)T * mlp_ratio * C, &b->dg);
   hy_linear_layer_plan(&b->fc2, p, "mlp.2", T, mlp_ratio * C, C, 1);
+  b->fused_mlp = p->mode == HY_INFER && hy_mlp_fused_available();
+  if (b->fused_mlp) hy_plan_scratch(p, hy_mlp_scratch_size(C, mlp_ratio * C, p->threads));
   b->t2 = hy_plan_act(p, n, &b->dt2);
   hy_plan_pop(p);
   b->y = hy_plan_act(p, n, &b->dy);
@@ -81,9 +84,14 @@ void hy_block_forward(hy_block *b, const float *x, const hy_run *r) {
     hy_bra_forward(b->att, b->cache, b->norm1.y, b->qkv_w, b->qkv_b, b->lepe_w, b->lepe_b,
                    b->proj_w, b->proj_b, b->bra, r->scratch, r->pool);
   hy_add_forward(b->t1, b->t0, b->att, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
-  hy_ln_layer_forward(&b->norm2, b->t1, r);
-  mlp_forward(b, r);
-  hy_add_forward(b->t2, b->t1, b->fc2.y, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
+  if (b->fused_mlp) {
+    hy_mlp_weights w = {b->norm2.w, b->norm2.b, b->norm2.eps, b->fc1.w, b->fc1.b, b->fc2.w, b->fc2.b};
+    hy_mlp_residual_forward(b->t2, b->t1, &w, b->fc1.T, C, b->fc1.cout, r->scratch, r->pool);
+  } else {
+    hy_ln_layer_forward(&b->norm2, b->t1, r);
+    mlp_forward(b, r);
+    hy_add_forward(b->t2, b->t1, b->fc2.y, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
+  }
   hy_from_tokens_forward(b->y, b->t2, N, C, HW, r->pool);
 }
 

@@ -13,6 +13,7 @@
 typedef struct hy_block {
   int N, C, H, W;
   int global;            /* stage 5: MHSA instead of BRA */
+  int fused_mlp;         /* inference on AVX-512: LN2 + MLP + residual in one op */
   hy_bra_dims bra;
   hy_mhsa_dims mhsa;
   hy_conv_layer pos;     /* depthwise 3×3, bias */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gelu_phi.h"
 #include "vecmath.h"
 
 /* elements per pool task */
@@ -175,34 +176,11 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
 
 /* The same at 16 lanes (AVX-512), lane for lane the same numbers; the tails
  * go through masked loads and stores. */
-HY_V16 static inline __m512 vbig_phi16(__m512 x, __m512 *hi, __m512 *lo) {
-  __m512 a = _mm512_abs_ps(x);
-  __m512 z = _mm512_mul_ps(a, _mm512_set1_ps(0.70710678118654752f));
-  __m512 one = _mm512_set1_ps(1.0f);
-  __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(0.5f), z, one));
-  __m512 t2 = _mm512_mul_ps(t, t), t4 = _mm512_mul_ps(t2, t2), t8 = _mm512_mul_ps(t4, t4);
-  __m512 p98 = _mm512_fmadd_ps(_mm512_set1_ps(0.17087277f), t, _mm512_set1_ps(-0.82215223f));
-  __m512 p76 = _mm512_fmadd_ps(_mm512_set1_ps(1.48851587f), t, _mm512_set1_ps(-1.13520398f));
-  __m512 p54 = _mm512_fmadd_ps(_mm512_set1_ps(0.27886807f), t, _mm512_set1_ps(-0.18628806f));
-  __m512 p32 = _mm512_fmadd_ps(_mm512_set1_ps(0.09678418f), t, _mm512_set1_ps(0.37409196f));
-  __m512 p10 = _mm512_fmadd_ps(_mm512_set1_ps(1.00002368f), t, _mm512_set1_ps(-1.26551223f));
-  __m512 p74 = _mm512_fmadd_ps(p76, t2, p54), p30 = _mm512_fmadd_ps(p32, t2, p10);
-  __m512 p = _mm512_fmadd_ps(p98, t8, _mm512_fmadd_ps(p74, t4, p30));
-  __m512 ah = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0xFFFFF000u)));
-  __m512 al = _mm512_sub_ps(a, ah), half = _mm512_set1_ps(0.5f);
-  *hi = _mm512_mul_ps(half, _mm512_mul_ps(ah, ah));
-  *lo = _mm512_mul_ps(half, _mm512_mul_ps(al, _mm512_add_ps(a, ah)));
-  __m512 q = _mm512_mul_ps(_mm512_mul_ps(half, t),
-                           hy_v16expf2(_mm512_sub_ps(_mm512_setzero_ps(), *hi), _mm512_sub_ps(p, *lo)));
-  __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps(neg, _mm512_sub_ps(one, q), q);
-}
-
 HY_V16 static void gelu_forward_avx512(float *y, const float *x, int i0, int i1) {
   for (int i = i0; i < i1; i += 16) {
     __mmask16 m = i1 - i >= 16 ? 0xFFFF : (__mmask16)((1u << (i1 - i)) - 1);
     __m512 v = _mm512_maskz_loadu_ps(m, x + i), hi, lo;
-    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, vbig_phi16(v, &hi, &lo)));
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, hy_v16phi(v, &hi, &lo)));
   }
 }
 
@@ -210,7 +188,7 @@ HY_V16 static void gelu_backward_avx512(float *dx, const float *dy, const float 
   for (int i = i0; i < i1; i += 16) {
     __mmask16 m = i1 - i >= 16 ? 0xFFFF : (__mmask16)((1u << (i1 - i)) - 1);
     __m512 v = _mm512_maskz_loadu_ps(m, x + i), hi, lo;
-    __m512 phi = vbig_phi16(v, &hi, &lo);
+    __m512 phi = hy_v16phi(v, &hi, &lo);
     __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.39894228040143268f),
                                hy_v16expf2(_mm512_sub_ps(_mm512_setzero_ps(), hi),
                                            _mm512_sub_ps(_mm512_setzero_ps(), lo)));
