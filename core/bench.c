@@ -405,7 +405,7 @@ hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps, hy_ben
     bench_mem(&r, OP_GMP, what, N, C, H, W, (size_t)T * C, (size_t)C, (double)T * C, 3.0 * C);
     if (s < HY_STAGES - 1) {
       op_case a = {.kind = OP_BRA, .C = C};
-      a.bra = (hy_bra_dims){N, H, W, C, cfg->regions[s], cfg->topk[s], cfg->bra_heads[s], cfg->pool};
+      a.bra = (hy_bra_dims){N, H, W, C, cfg->regions[s], cfg->topk[s], cfg->bra_heads[s], cfg->pool, 0};
       a.nx = a.ny = (size_t)T * C, a.nw = attn_w_size(C), a.nb = (size_t)5 * C;
       a.ncache = hy_bra_cache_size(a.bra);
       a.nscratch = hy_bra_scratch_size(a.bra, hy_pool_threads(pool));

@@ -176,15 +176,15 @@ static void bra_bwd_naive(bra_case *c, float **g, const float *dy) {
 }
 
 static const hy_bra_dims bra_shapes[] = {
-    /* N, H, W, C, S, topk, heads, pool */
-    {1, 13, 11, 8, 3, 2, 1, 4},  /* regions 5 x 4: overlapping rows, padding */
-    {2, 12, 15, 10, 2, 1, 2, 4}, /* batch 2, top-1, regions 6 x 8, pad 1 col */
-    {1, 16, 18, 40, 4, 5, 5, 4}, /* 5 heads, regions 4 x 5, pad 2 cols */
-    {2, 9, 9, 16, 3, 9, 2, 4},   /* every region routed; 3 x 3 pooled up to 4 x 4 */
-    {1, 20, 14, 8, 2, 3, 1, 3},  /* pool 3 over 10 x 7 */
-    {1, 7, 10, 12, 1, 1, 3, 4},  /* one region */
-    {1, 4, 12, 8, 3, 4, 2, 4},   /* last region row all padding: exact ties */
-    {1, 10, 9, 40, 2, 2, 2, 4},  /* head width 20 */
+    /* N, H, W, C, S, topk, heads, pool, infer */
+    {1, 13, 11, 8, 3, 2, 1, 4, 0},  /* regions 5 x 4: overlapping rows, padding */
+    {2, 12, 15, 10, 2, 1, 2, 4, 0}, /* batch 2, top-1, regions 6 x 8, pad 1 col */
+    {1, 16, 18, 40, 4, 5, 5, 4, 0}, /* 5 heads, regions 4 x 5, pad 2 cols */
+    {2, 9, 9, 16, 3, 9, 2, 4, 0},   /* every region routed; 3 x 3 pooled up to 4 x 4 */
+    {1, 20, 14, 8, 2, 3, 1, 3, 0},  /* pool 3 over 10 x 7 */
+    {1, 7, 10, 12, 1, 1, 3, 4, 0},  /* one region */
+    {1, 4, 12, 8, 3, 4, 2, 4, 0},   /* last region row all padding: exact ties */
+    {1, 10, 9, 40, 2, 2, 2, 4, 0},  /* head width 20 */
 };
 
 static void test_bra_fast_vs_naive(void) {
@@ -201,6 +201,20 @@ static void test_bra_fast_vs_naive(void) {
     check("bra y", c.y, y0, c.ny, 3e-5);
     const int32_t *idx = hy_bra_cache_idx(c.cache, d);
     for (size_t i = 0; i < nidx; i++) g_assert_cmpint(idx[i], ==, idx0[i]);
+
+    /* inference (its own attention kernel where the CPU has one): the same
+     * y, and the same bits on 2 threads */
+    float *y_train = c.y, *scratch1 = c.scratch, *scratch2 = g_new(float, hy_bra_scratch_size(d, 2));
+    float *yi = g_new(float, c.ny), *yi2 = g_new(float, c.ny);
+    c.d.infer = 1, c.y = yi;
+    bra_fwd(&c);
+    check("bra y, inference", yi, y0, c.ny, 3e-5);
+    c.pool = pool2, c.scratch = scratch2, c.y = yi2;
+    bra_fwd(&c);
+    g_assert_cmpmem(yi2, c.ny * sizeof(float), yi, c.ny * sizeof(float));
+    c.d.infer = 0, c.pool = NULL, c.scratch = scratch1, c.y = y_train;
+    g_free(yi), g_free(yi2), g_free(scratch2);
+    bra_fwd(&c); /* the training cache again, for backward */
 
     /* backward accumulates onto what is there */
     tu_rng r = tu_rng_new(500 + s);
@@ -240,7 +254,7 @@ static void test_bra_fast_vs_naive(void) {
 /* All-zero input: every routing score is the same, so every query region
  * routes to regions 0 .. topk-1 (ties go to the lower index). */
 static void test_bra_ties(void) {
-  hy_bra_dims d = {2, 9, 8, 8, 3, 4, 2, 4};
+  hy_bra_dims d = {2, 9, 8, 8, 3, 4, 2, 4, 0};
   bra_case c = bra_new(d, 60, NULL);
   memset(c.t[0], 0, c.n[0] * sizeof(float));
   bra_fwd(&c);
@@ -266,9 +280,9 @@ static double bra_loss(void *p) {
 
 static void test_bra_gradcheck(void) {
   static const hy_bra_dims shapes[] = {
-      {1, 13, 11, 8, 3, 2, 2, 4},
-      {2, 7, 8, 10, 3, 3, 5, 4},
-      {1, 8, 10, 8, 2, 1, 1, 4},
+      {1, 13, 11, 8, 3, 2, 2, 4, 0},
+      {2, 7, 8, 10, 3, 3, 5, 4, 0},
+      {1, 8, 10, 8, 2, 1, 1, 4, 0},
   };
   tu_gradcheck opt = {.eps = 1e-2, .atol = 2e-3, .rtol = 2e-2, .max_probes = 40};
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
@@ -344,9 +358,9 @@ static void naive_mha(float *y, const bra_case *c) {
 
 static void test_bra_oracle(void) {
   static const hy_bra_dims shapes[] = {
-      {1, 8, 8, 16, 2, 4, 2, 4},
-      {2, 12, 12, 10, 3, 9, 5, 4},
-      {1, 8, 12, 8, 2, 4, 1, 4}, /* 4 x 6 regions, pooled 4 x 4: not identity */
+      {1, 8, 8, 16, 2, 4, 2, 4, 0},
+      {2, 12, 12, 10, 3, 9, 5, 4, 0},
+      {1, 8, 12, 8, 2, 4, 1, 4, 0}, /* 4 x 6 regions, pooled 4 x 4: not identity */
   };
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
     bra_case c = bra_new(shapes[s], 70 + s, NULL);
@@ -394,7 +408,7 @@ static void test_bra_fixtures(void) {
     bra_case c = {.pool = pool};
     c.d = (hy_bra_dims){tu_meta_int(tf, "N"), tu_meta_int(tf, "H"), tu_meta_int(tf, "W"),
                         tu_meta_int(tf, "C"), tu_meta_int(tf, "S"), tu_meta_int(tf, "topk"),
-                        tu_meta_int(tf, "heads"), tu_meta_int(tf, "pool")};
+                        tu_meta_int(tf, "heads"), tu_meta_int(tf, "pool"), 0};
     bra_sizes(&c);
     bra_alloc_work(&c);
     float *g[NPAR];

@@ -36,7 +36,7 @@ void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int 
     b->cache = hy_plan_act(p, hy_mhsa_cache_size(b->mhsa), NULL);
     hy_plan_scratch(p, hy_mhsa_scratch_size(b->mhsa, p->threads));
   } else {
-    b->bra = (hy_bra_dims){N, H, W, C, S, topk, heads, pool};
+    b->bra = (hy_bra_dims){N, H, W, C, S, topk, heads, pool, p->mode == HY_INFER};
     b->cache = hy_plan_act(p, hy_bra_cache_size(b->bra), NULL);
     hy_plan_scratch(p, hy_bra_scratch_size(b->bra, p->threads));
   }

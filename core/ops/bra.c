@@ -854,6 +854,81 @@ static void attn_fwd_task(void *ctx, int task, int thread) {
   }
 }
 
+#if HY_HAVE_V8FMA
+enum { FUSED_DH = 8, FUSED_PMAX = 64 };
+
+/* The attention of 16 queries (lanes) of one head: q [16][3C] rows of
+ * qkv, out [16][C] rows of opre, m the valid lanes. Each routed region's P
+ * pooled keys are one block of the online softmax: the running max, sum
+ * and output are rescaled once per block, so no T x L logits are stored. */
+HY_V16 static void attn_queries16(const bra_job *j, int task, int h, const float *q, float *out,
+                                  __mmask16 m) {
+  geo g = j->g;
+  int C2 = 2 * g.C, P = g.P;
+  __m512i idx = _mm512_mullo_epi32(
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(3 * g.C));
+  __m512 zero = _mm512_setzero_ps(), sc = _mm512_set1_ps(g.scale);
+  __m512 qc[FUSED_DH], o[FUSED_DH];
+  for (int c = 0; c < FUSED_DH; c++) {
+    qc[c] = _mm512_mul_ps(sc, _mm512_mask_i32gather_ps(zero, m, idx, q + h * FUSED_DH + c, 4));
+    o[c] = zero;
+  }
+  __m512 mx = _mm512_set1_ps(-INFINITY), sum = zero;
+  float s[FUSED_PMAX][16] __attribute__((aligned(64)));
+  const int32_t *ix = j->c.idx + (size_t)task * g.K;
+  int n = task / g.R;
+  for (int k = 0; k < g.K; k++) {
+    const float *kv = j->c.kvp + (size_t)(n * g.R + ix[k]) * P * C2 + h * FUSED_DH;
+    __m512 bm = _mm512_set1_ps(-INFINITY);
+    for (int l = 0; l < P; l++) {
+      const float *key = kv + (size_t)l * C2;
+      __m512 a = _mm512_mul_ps(qc[0], _mm512_set1_ps(key[0]));
+      for (int c = 1; c < FUSED_DH; c++) a = _mm512_fmadd_ps(qc[c], _mm512_set1_ps(key[c]), a);
+      _mm512_store_ps(s[l], a);
+      bm = _mm512_max_ps(bm, a);
+    }
+    __m512 nm = _mm512_max_ps(mx, bm);
+    __m512 alpha = hy_v16expf2(_mm512_sub_ps(mx, nm), zero);
+    sum = _mm512_mul_ps(sum, alpha);
+    for (int c = 0; c < FUSED_DH; c++) o[c] = _mm512_mul_ps(o[c], alpha);
+    for (int l = 0; l < P; l++) {
+      const float *val = kv + (size_t)l * C2 + g.C;
+      __m512 e = hy_v16expf2(_mm512_sub_ps(_mm512_load_ps(s[l]), nm), zero);
+      sum = _mm512_add_ps(sum, e);
+      for (int c = 0; c < FUSED_DH; c++) o[c] = _mm512_fmadd_ps(e, _mm512_set1_ps(val[c]), o[c]);
+    }
+    mx = nm;
+  }
+  __m512i odx = _mm512_mullo_epi32(
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(g.C));
+  __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum);
+  for (int c = 0; c < FUSED_DH; c++)
+    _mm512_mask_i32scatter_ps(out + h * FUSED_DH + c, m, odx, _mm512_mul_ps(o[c], inv), 4);
+}
+
+static int fused_attention(geo g, hy_bra_dims d) {
+  return d.infer && hy_cpu_avx512() && g.dh == FUSED_DH && g.P <= FUSED_PMAX;
+}
+
+/* attn_fwd_task in inference: queries 16 at a time, keys read in place
+ * from kvp (no gather, no transposed copy). */
+static void attn_infer_task(void *ctx, int task, int thread) {
+  const bra_job *j = ctx;
+  geo g = j->g;
+  const float *Q = j->c.qkv + (size_t)task * g.T * 3 * g.C;
+  float *O = j->c.opre + (size_t)task * g.T * g.C;
+  for (int h = 0; h < g.M; h++)
+    for (int i = 0; i < g.T; i += 16) {
+      int n = g.T - i < 16 ? g.T - i : 16;
+      attn_queries16(j, task, h, Q + (size_t)i * 3 * g.C, O + (size_t)i * g.C,
+                     n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1));
+    }
+}
+#else
+static int fused_attention(geo g, hy_bra_dims d) { return 0; }
+static void attn_infer_task(void *ctx, int task, int thread) {}
+#endif
+
 void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
                     const float *qkv_b, const float *lepe_w,
                     const float *lepe_b, const float *proj_w,
@@ -872,7 +947,7 @@ void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
   hy_pool_run(pool, nr, stats_task, &j);
   for (int n = 0; n < g.N; n++)
     route(j.c.idx + (size_t)n * g.R * g.K, j.s.stats + (size_t)n * g.R * 2 * g.C, j.s.A, g);
-  hy_pool_run(pool, nr, attn_fwd_task, &j);
+  hy_pool_run(pool, nr, fused_attention(g, d) ? attn_infer_task : attn_fwd_task, &j);
   hy_bra_lepe_forward(j.c.opre, g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, lepe_b,
                       g.N, g.S, g.rh, g.rw, g.C, 5, j.s.lepe, pool);
   hy_bra_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C, pool);

@@ -53,6 +53,10 @@ typedef struct hy_bra_dims {
   int topk;  /* routed regions per query region */
   int heads;
   int pool;  /* pooled tokens per side of a region's k/v (4 in HYATT-Net) */
+  int infer; /* inference: no backward follows, so on AVX-512 with head width
+                8 each query's softmax and product with v run in registers
+                (online softmax over the routed regions), and stat is not
+                written */
 } hy_bra_dims;
 
 /* Sizes in floats. The scratch size depends on the pool's thread count. */
