@@ -73,18 +73,18 @@ HY_V16 static void mlp_tile(const mlp_job *j, int t0, int n, float *xn, float *g
       a2 = _mm512_fmadd_ps(_mm512_set1_ps(w0[2 * C + c]), v, a2);
       a3 = _mm512_fmadd_ps(_mm512_set1_ps(w0[3 * C + c]), v, a3);
     }
-    __m512 hi, lo;
-    _mm512_storeu_ps(g + (r + 0) * TILE, _mm512_mul_ps(a0, hy_v16phi(a0, &hi, &lo)));
-    _mm512_storeu_ps(g + (r + 1) * TILE, _mm512_mul_ps(a1, hy_v16phi(a1, &hi, &lo)));
-    _mm512_storeu_ps(g + (r + 2) * TILE, _mm512_mul_ps(a2, hy_v16phi(a2, &hi, &lo)));
-    _mm512_storeu_ps(g + (r + 3) * TILE, _mm512_mul_ps(a3, hy_v16phi(a3, &hi, &lo)));
+    __m512 nh, nl;
+    _mm512_storeu_ps(g + (r + 0) * TILE, _mm512_mul_ps(a0, hy_v16phi(a0, &nh, &nl)));
+    _mm512_storeu_ps(g + (r + 1) * TILE, _mm512_mul_ps(a1, hy_v16phi(a1, &nh, &nl)));
+    _mm512_storeu_ps(g + (r + 2) * TILE, _mm512_mul_ps(a2, hy_v16phi(a2, &nh, &nl)));
+    _mm512_storeu_ps(g + (r + 3) * TILE, _mm512_mul_ps(a3, hy_v16phi(a3, &nh, &nl)));
   }
   for (; r < R; r++) {
     const float *w0 = w->w1 + (size_t)r * C;
-    __m512 a = _mm512_set1_ps(w->b1[r]), hi, lo;
+    __m512 a = _mm512_set1_ps(w->b1[r]), nh, nl;
     for (int c = 0; c < C; c++)
       a = _mm512_fmadd_ps(_mm512_set1_ps(w0[c]), _mm512_loadu_ps(xn + c * TILE), a);
-    _mm512_storeu_ps(g + r * TILE, _mm512_mul_ps(a, hy_v16phi(a, &hi, &lo)));
+    _mm512_storeu_ps(g + r * TILE, _mm512_mul_ps(a, hy_v16phi(a, &nh, &nl)));
   }
 
   /* fc2 + bias + the residual, scattered back to token rows */
