@@ -17,6 +17,7 @@
 #include "dataset.h"
 #include "dwconv.h"
 #include "elementwise.h"
+#include "gemm_small.h"
 #include "error.h"
 #include "fileio.h"
 #include "finetune.h"

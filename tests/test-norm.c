@@ -1,4 +1,4 @@
-/* Linear, BatchNorm2d, LayerNorm and the fused inference MLP: fast kernels vs the naive references on
+/* Linear (and its small-K GEMM), BatchNorm2d, LayerNorm and the fused inference MLP: fast kernels vs the naive references on
  * odd shapes (with and without a pool), backward vs finite differences for
  * every input and parameter, BN running statistics and folding, and
  * PyTorch fixtures (tests/reference/ops_norm.py). */
@@ -473,6 +473,48 @@ static void test_mlp_fused_vs_naive(void) {
   hy_pool_destroy(pool3);
 }
 
+/* ---- the small-K GEMM under the linears and 1x1 convs ---- */
+
+static void test_gemm_small_vs_naive(void) {
+  if (!hy_gemm_small_fits(8)) {
+    g_test_skip("the small-K GEMM needs AVX-512");
+    return;
+  }
+  /* every remainder of the 6-row tile, partial and whole 16-lane halves,
+   * more than one task of rows or columns */
+  static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 13, 200};
+  static const int Ns[] = {1, 15, 16, 17, 31, 32, 33, 600};
+  static const int Ks[] = {1, 8, 40, 128};
+  tu_rng r = tu_rng_new(13);
+  hy_pool *pool = tu_pool_new(2);
+  for (size_t mi = 0; mi < G_N_ELEMENTS(Ms); mi++)
+    for (size_t ni = 0; ni < G_N_ELEMENTS(Ns); ni++)
+      for (size_t ki = 0; ki < G_N_ELEMENTS(Ks); ki++) {
+        int M = Ms[mi], N = Ns[ni], K = Ks[ki], mode = (int)((mi + ni + ki) % 4);
+        int lda = K + 3, ldb = N + 5, ldc = N + 2; /* strides wider than the matrices */
+        float *A = tu_random(&r, (size_t)M * lda, -1, 1), *B = tu_random(&r, (size_t)K * ldb, -1, 1);
+        float *bm = tu_random(&r, M, -1, 1), *bn = tu_random(&r, N, -1, 1);
+        float *C = tu_random(&r, (size_t)M * ldc, -1, 1), *C0 = tu_copy(C, (size_t)M * ldc);
+        float *C2 = tu_copy(C, (size_t)M * ldc);
+        const float *bias_m = mode == 1 ? bm : NULL, *bias_n = mode == 2 ? bn : NULL;
+        int relu = mode == 3;
+        hy_gemm_small(C, ldc, A, lda, B, ldb, M, N, K, bias_m, bias_n, relu, NULL);
+        for (int m = 0; m < M; m++)
+          for (int n = 0; n < N; n++) {
+            double acc = bias_m ? bias_m[m] : bias_n ? bias_n[n] : 0.0;
+            for (int k = 0; k < K; k++) acc += (double)A[(size_t)m * lda + k] * B[(size_t)k * ldb + n];
+            C0[(size_t)m * ldc + n] = (float)(relu && acc < 0 ? 0 : acc);
+          }
+        /* the padding columns between rows are left alone */
+        g_autofree char *what = g_strdup_printf("gemm small M %d N %d K %d mode %d", M, N, K, mode);
+        tu_assert_close(what, C, C0, (size_t)M * ldc, 1e-5, 1e-5);
+        hy_gemm_small(C2, ldc, A, lda, B, ldb, M, N, K, bias_m, bias_n, relu, pool);
+        g_assert_cmpmem(C2, (size_t)M * ldc * sizeof *C, C, (size_t)M * ldc * sizeof *C);
+        g_free(A), g_free(B), g_free(bm), g_free(bn), g_free(C), g_free(C0), g_free(C2);
+      }
+  hy_pool_destroy(pool);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/linear/fast-vs-naive", test_linear_fast_vs_naive);
@@ -487,5 +529,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/layernorm/grad", test_layernorm_grad);
   g_test_add_func("/layernorm/fixture", test_layernorm_fixture);
   g_test_add_func("/mlp/fused-vs-naive", test_mlp_fused_vs_naive);
+  g_test_add_func("/gemm-small/vs-naive", test_gemm_small_vs_naive);
   return g_test_run();
 }

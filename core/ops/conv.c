@@ -6,6 +6,7 @@
 #include "activation.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
+#include "gemm_small.h"
 #include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
@@ -351,7 +352,8 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
   int Ho = hy_conv_out_size(H, kh, stride, ph, dil);
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   int use_winograd = winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo);
-  if (relu && !use_winograd) {
+  int small_gemm = is_pointwise(kh, kw, stride, ph, pw) && hy_gemm_small_fits(Cin / groups);
+  if (relu && !use_winograd && !small_gemm) {
     conv_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups, 0, scratch,
                  pool);
     hy_relu_forward(y, y, N * Cout * Ho * Wo, pool);
@@ -381,6 +383,11 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
       }
       if (use_direct) {
         hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, scratch, pool);
+        continue;
+      }
+      if (small_gemm) {
+        hy_gemm_small(yg, (int)out, wg, K, xg, (int)out, Mg, (int)out, K,
+                      b ? b + (size_t)g * Mg : NULL, NULL, relu, pool);
         continue;
       }
       if (pointwise) {

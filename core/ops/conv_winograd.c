@@ -221,6 +221,16 @@ KERNEL static void input_task(void *p, int c, int thread) {
   float *d = j->D + (size_t)c * j->dplane;
   const float *xc = j->x + (size_t)c * j->H * j->W;
   size_t row = (size_t)4 * j->TWP;
+  /* A band is often one tile row (6 input rows), too short for the hardware
+   * prefetcher to pick up: fetch the next channel's rows while this one is
+   * split and transformed. */
+  if (c + 1 < j->Cin)
+    for (int pr = 0; pr < 4 * j->rows + 2; pr++) {
+      int iy = 4 * j->ty0 + pr - j->pad;
+      if (iy >= 0 && iy < j->H)
+        for (int q = 0; q < j->W; q += 16)
+          _mm_prefetch((const char *)(xc + (size_t)j->H * j->W + (size_t)iy * j->W + q), _MM_HINT_T0);
+    }
   for (int pr = 0; pr < 4 * j->rows + 2; pr++) {
     int iy = 4 * j->ty0 + pr - j->pad;
     fill_row(d + pr * row, j->TWP, iy >= 0 && iy < j->H ? xc + (size_t)iy * j->W : NULL, j->W, j->pad);

@@ -4,6 +4,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "gemm_small.h"
+
+/* the small-K kernel's transposed weights, on the stack: 64 KB */
+#define WT_FLOATS 16384
 /* rows copied at once from the rows already filled: 16 KB, read from L1 */
 #define FILL_FLOATS 4096
 
@@ -22,6 +26,13 @@ static void fill_rows(float *y, const float *b, int T, int Cout) {
 
 void hy_linear_forward(float *y, const float *x, const float *w, const float *b,
                        int T, int Cin, int Cout) {
+  if (hy_gemm_small_fits(Cin) && (size_t)Cin * Cout <= WT_FLOATS) {
+    float wt[WT_FLOATS]; /* [Cin][Cout]: the kernel's B, rows of output channels */
+    for (int o = 0; o < Cout; o++)
+      for (int i = 0; i < Cin; i++) wt[(size_t)i * Cout + o] = w[(size_t)o * Cin + i];
+    hy_gemm_small(y, Cout, x, Cin, wt, Cout, T, Cout, Cin, NULL, b, 0, NULL);
+    return;
+  }
   float beta = 0.0f;
   if (b && T > 0) {
     fill_rows(y, b, T, Cout);
