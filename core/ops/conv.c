@@ -7,6 +7,7 @@
 #include "conv_direct.h"
 #include "conv_winograd.h"
 #include "gemm_small.h"
+#include "vecmath.h"
 #include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
@@ -106,20 +107,26 @@ typedef struct {
   int H, W;
 } parity_job;
 
-/* The four parity planes of input channel c. */
-static void split_task(void *p, int c, int thread) {
+/* The four parity planes of input channel c: P[i][jx] = x[2i - pr][2jx - pc],
+ * zero outside x (W is even, so only column 0 or w1 - 1 is). */
+static HY_HOT void split_task(void *p, int c, int thread) {
   const parity_job *j = p;
-  int h1 = j->H / 2 + 1, w1 = j->W / 2 + 1;
+  int h1 = j->H / 2 + 1, w1 = j->W / 2 + 1, half = j->W / 2;
   const float *x = j->x + (size_t)c * j->H * j->W;
   for (int par = 0; par < 4; par++) {
     int pr = par / 2, pc = par % 2;
     float *P = j->P + ((size_t)c * 4 + par) * h1 * w1;
     for (int i = 0; i < h1; i++) {
       int iy = 2 * i - pr;
-      for (int jx = 0; jx < w1; jx++) {
-        int ix = 2 * jx - pc;
-        P[(size_t)i * w1 + jx] = iy >= 0 && iy < j->H && ix >= 0 && ix < j->W ? x[(size_t)iy * j->W + ix] : 0.0f;
+      float *row = P + (size_t)i * w1;
+      if (iy < 0 || iy >= j->H) {
+        memset(row, 0, sizeof(float) * (size_t)w1);
+        continue;
       }
+      const float *xr = x + (size_t)iy * j->W + pc; /* row[pc + k] = column 2k + pc */
+      float *dst = row + pc;
+      for (int k = 0; k < half; k++) dst[k] = xr[2 * k];
+      row[pc ? 0 : half] = 0.0f;
     }
   }
 }
