@@ -6,9 +6,9 @@
 #include "gelu_phi.h"
 
 enum {
-  TILE = 16,          /* tokens per tile: one per lane */
-  TILES_PER_TASK = 8,
-  R_BLOCK = 4,        /* hidden units per pass of fc1: four independent GELU chains */
+  TILE = 32,          /* tokens per tile: one per lane of two vectors */
+  TILES_PER_TASK = 4,
+  R_BLOCK = 4,        /* hidden units per pass of fc1 */
   C_BLOCK = 8,        /* output channels per pass of fc2 */
 };
 
@@ -28,88 +28,84 @@ size_t hy_mlp_scratch_size(int C, int R, int threads) {
 
 int hy_mlp_fused_available(void) { return hy_cpu_avx512(); }
 
-/* One tile of n <= 16 tokens, lanes = tokens. xn: [C][16] the normalised
- * inputs, g: [R][16] the hidden values after GELU. */
+/* One tile of n <= 32 tokens, lanes = tokens, two vectors (halves) per
+ * row: each weight broadcast feeds two FMAs, so the products are bound by
+ * the FMAs, not the loads. xn: [C][32] the normalised inputs, g: [R][32]
+ * the hidden values after GELU. */
 HY_V16 static void mlp_tile(const mlp_job *j, int t0, int n, float *xn, float *g) {
   const hy_mlp_weights *w = j->w;
   int C = j->C, R = j->R;
-  __mmask16 m = n == TILE ? 0xFFFF : (__mmask16)((1u << n) - 1);
+  __mmask16 m[2] = {n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1),
+                    n >= 32 ? 0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1)};
   __m512i idx = _mm512_mullo_epi32(
       _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(C));
-  const float *x = j->x + (size_t)t0 * C;
-  float *y = j->y + (size_t)t0 * C;
+  const float *x[2] = {j->x + (size_t)t0 * C, j->x + (size_t)(t0 + 16) * C};
+  float *y[2] = {j->y + (size_t)t0 * C, j->y + (size_t)(t0 + 16) * C};
   __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), fc = _mm512_set1_ps((float)C);
 
   /* LayerNorm, two passes over the gathered columns */
-  __m512 sum = zero;
-  for (int c = 0; c < C; c++) {
-    __m512 v = _mm512_mask_i32gather_ps(zero, m, idx, x + c, 4);
-    _mm512_storeu_ps(xn + c * TILE, v);
-    sum = _mm512_add_ps(sum, v);
-  }
-  __m512 mean = _mm512_div_ps(sum, fc), ss = zero;
-  for (int c = 0; c < C; c++) {
-    __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xn + c * TILE), mean);
-    ss = _mm512_fmadd_ps(d, d, ss);
-  }
-  __m512 rstd = _mm512_div_ps(
-      one, _mm512_sqrt_ps(_mm512_add_ps(_mm512_div_ps(ss, fc), _mm512_set1_ps(w->ln_eps))));
-  for (int c = 0; c < C; c++) {
-    __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xn + c * TILE), mean), rstd);
-    _mm512_storeu_ps(xn + c * TILE,
-                    _mm512_fmadd_ps(d, _mm512_set1_ps(w->ln_w[c]), _mm512_set1_ps(w->ln_b[c])));
-  }
-
-  /* fc1 + GELU */
-  int r = 0;
-  for (; r + R_BLOCK <= R; r += R_BLOCK) {
-    const float *w0 = w->w1 + (size_t)r * C;
-    __m512 a0 = _mm512_set1_ps(w->b1[r]), a1 = _mm512_set1_ps(w->b1[r + 1]);
-    __m512 a2 = _mm512_set1_ps(w->b1[r + 2]), a3 = _mm512_set1_ps(w->b1[r + 3]);
+  for (int h = 0; h < 2; h++) {
+    __m512 sum = zero;
     for (int c = 0; c < C; c++) {
-      __m512 v = _mm512_loadu_ps(xn + c * TILE);
-      a0 = _mm512_fmadd_ps(_mm512_set1_ps(w0[c]), v, a0);
-      a1 = _mm512_fmadd_ps(_mm512_set1_ps(w0[C + c]), v, a1);
-      a2 = _mm512_fmadd_ps(_mm512_set1_ps(w0[2 * C + c]), v, a2);
-      a3 = _mm512_fmadd_ps(_mm512_set1_ps(w0[3 * C + c]), v, a3);
+      __m512 v = _mm512_mask_i32gather_ps(zero, m[h], idx, x[h] + c, 4);
+      _mm512_storeu_ps(xn + c * TILE + 16 * h, v);
+      sum = _mm512_add_ps(sum, v);
     }
-    __m512 nh, nl;
-    _mm512_storeu_ps(g + (r + 0) * TILE, _mm512_mul_ps(a0, hy_v16phi(a0, &nh, &nl)));
-    _mm512_storeu_ps(g + (r + 1) * TILE, _mm512_mul_ps(a1, hy_v16phi(a1, &nh, &nl)));
-    _mm512_storeu_ps(g + (r + 2) * TILE, _mm512_mul_ps(a2, hy_v16phi(a2, &nh, &nl)));
-    _mm512_storeu_ps(g + (r + 3) * TILE, _mm512_mul_ps(a3, hy_v16phi(a3, &nh, &nl)));
-  }
-  for (; r < R; r++) {
-    const float *w0 = w->w1 + (size_t)r * C;
-    __m512 a = _mm512_set1_ps(w->b1[r]), nh, nl;
-    for (int c = 0; c < C; c++)
-      a = _mm512_fmadd_ps(_mm512_set1_ps(w0[c]), _mm512_loadu_ps(xn + c * TILE), a);
-    _mm512_storeu_ps(g + r * TILE, _mm512_mul_ps(a, hy_v16phi(a, &nh, &nl)));
+    __m512 mean = _mm512_div_ps(sum, fc), ss = zero;
+    for (int c = 0; c < C; c++) {
+      __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xn + c * TILE + 16 * h), mean);
+      ss = _mm512_fmadd_ps(d, d, ss);
+    }
+    __m512 rstd = _mm512_div_ps(
+        one, _mm512_sqrt_ps(_mm512_add_ps(_mm512_div_ps(ss, fc), _mm512_set1_ps(w->ln_eps))));
+    for (int c = 0; c < C; c++) {
+      float *p = xn + c * TILE + 16 * h;
+      __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p), mean), rstd);
+      _mm512_storeu_ps(p, _mm512_fmadd_ps(d, _mm512_set1_ps(w->ln_w[c]), _mm512_set1_ps(w->ln_b[c])));
+    }
   }
 
-  /* fc2 + bias + the residual, scattered back to token rows */
-  int c = 0;
-  for (; c + C_BLOCK <= C; c += C_BLOCK) {
-    const float *w0 = w->w2 + (size_t)c * R;
-    __m512 acc[C_BLOCK];
-    for (int k = 0; k < C_BLOCK; k++) acc[k] = _mm512_set1_ps(w->b2[c + k]);
-    for (int q = 0; q < R; q++) {
-      __m512 v = _mm512_loadu_ps(g + q * TILE);
-      for (int k = 0; k < C_BLOCK; k++)
-        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(w0[(size_t)k * R + q]), v, acc[k]);
+  /* fc1 + GELU, R_BLOCK hidden units at a time */
+  for (int r = 0; r < R; r += R_BLOCK) {
+    int nr = R - r < R_BLOCK ? R - r : R_BLOCK;
+    __m512 a[R_BLOCK][2];
+    for (int k = 0; k < R_BLOCK; k++) a[k][0] = a[k][1] = _mm512_set1_ps(w->b1[r + (k < nr ? k : 0)]);
+    const float *w0 = w->w1 + (size_t)r * C;
+    for (int c = 0; c < C; c++) {
+      __m512 v0 = _mm512_loadu_ps(xn + c * TILE), v1 = _mm512_loadu_ps(xn + c * TILE + 16);
+      for (int k = 0; k < R_BLOCK; k++) {
+        __m512 wk = _mm512_set1_ps(w0[(size_t)(k < nr ? k : 0) * C + c]);
+        a[k][0] = _mm512_fmadd_ps(wk, v0, a[k][0]);
+        a[k][1] = _mm512_fmadd_ps(wk, v1, a[k][1]);
+      }
     }
-    for (int k = 0; k < C_BLOCK; k++) {
-      __m512 res = _mm512_mask_i32gather_ps(zero, m, idx, x + c + k, 4);
-      _mm512_mask_i32scatter_ps(y + c + k, m, idx, _mm512_add_ps(res, acc[k]), 4);
-    }
+    for (int k = 0; k < nr; k++)
+      for (int h = 0; h < 2; h++) {
+        __m512 nh, nl;
+        _mm512_storeu_ps(g + (r + k) * TILE + 16 * h, _mm512_mul_ps(a[k][h], hy_v16phi(a[k][h], &nh, &nl)));
+      }
   }
-  for (; c < C; c++) {
+
+  /* fc2 + bias + the residual, C_BLOCK output channels at a time,
+   * scattered back to token rows */
+  for (int c = 0; c < C; c += C_BLOCK) {
+    int nc = C - c < C_BLOCK ? C - c : C_BLOCK;
     const float *w0 = w->w2 + (size_t)c * R;
-    __m512 acc = _mm512_set1_ps(w->b2[c]);
-    for (int q = 0; q < R; q++)
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(w0[q]), _mm512_loadu_ps(g + q * TILE), acc);
-    __m512 res = _mm512_mask_i32gather_ps(zero, m, idx, x + c, 4);
-    _mm512_mask_i32scatter_ps(y + c, m, idx, _mm512_add_ps(res, acc), 4);
+    __m512 acc[C_BLOCK][2];
+    for (int k = 0; k < C_BLOCK; k++) acc[k][0] = acc[k][1] = _mm512_set1_ps(w->b2[c + (k < nc ? k : 0)]);
+    for (int q = 0; q < R; q++) {
+      __m512 v0 = _mm512_loadu_ps(g + q * TILE), v1 = _mm512_loadu_ps(g + q * TILE + 16);
+      for (int k = 0; k < C_BLOCK; k++) {
+        __m512 wk = _mm512_set1_ps(w0[(size_t)(k < nc ? k : 0) * R + q]);
+        acc[k][0] = _mm512_fmadd_ps(wk, v0, acc[k][0]);
+        acc[k][1] = _mm512_fmadd_ps(wk, v1, acc[k][1]);
+      }
+    }
+    for (int k = 0; k < nc; k++)
+      for (int h = 0; h < 2; h++) {
+        __m512 res = _mm512_mask_i32gather_ps(zero, m[h], idx, x[h] + c + k, 4);
+        _mm512_mask_i32scatter_ps(y[h] + c + k, m[h], idx, _mm512_add_ps(res, acc[k][h]), 4);
+      }
   }
 }
 
