@@ -367,9 +367,13 @@ KERNEL static void store_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
         _mm256_storeu_ps(dst + 8 * k, j->accumulate ? _mm256_add_ps(px[k], _mm256_loadu_ps(dst + 8 * k)) : px[k]);
       continue;
     }
-    float buf[32];
-    for (int k = 0; k < 4; k++) _mm256_storeu_ps(buf + 8 * k, px[k]);
-    for (int k = 0; k < j->Wo - ox0; k++) dst[k] = j->accumulate ? dst[k] + buf[k] : buf[k];
+    /* the image's right edge: masked loads and stores of the columns left */
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int k = 0; k < 4; k++) {
+      __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32(j->Wo - ox0 - 8 * k), lane);
+      __m256 o = j->accumulate ? _mm256_add_ps(px[k], _mm256_maskload_ps(dst + 8 * k, in)) : px[k];
+      _mm256_maskstore_ps(dst + 8 * k, in, o);
+    }
   }
 }
 
