@@ -371,8 +371,8 @@ KERNEL static void store_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
     __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int k = 0; k < 4; k++) {
       __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32(j->Wo - ox0 - 8 * k), lane);
-      __m256 o = j->accumulate ? _mm256_add_ps(px[k], _mm256_maskload_ps(dst + 8 * k, in)) : px[k];
-      _mm256_maskstore_ps(dst + 8 * k, in, o);
+      __m256 out = j->accumulate ? _mm256_add_ps(px[k], _mm256_maskload_ps(dst + 8 * k, in)) : px[k];
+      _mm256_maskstore_ps(dst + 8 * k, in, out);
     }
   }
 }
