@@ -312,7 +312,7 @@ static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, h
   hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, pool2);
   assert_same(name, y1, y2, ny);
   if (hy_conv_direct_fits(Cin, Cout, 3, 1, 1)) {
-    hy_conv_direct_forward(y2, x, w, b, Cin, H, W, Cout, 3, pad, 1, 0, scratch, NULL);
+    hy_conv_direct_forward(y2, x, w, b, Cin, H, W, Cout, 3, pad, 1, 0, 0, scratch, NULL);
     tu_assert_close(name, y1, y2, ny, Y_ATOL, Y_RTOL);
   }
   /* relu: clamped at 0 in the same pass */

@@ -399,6 +399,18 @@ static void test_add_mul(void) {
         tu_assert_close("db only", db, dbw, o.nin[1], 1e-6, 1e-5);
       }
     size_t n = nchw(d[0], d[1], d[2], d[3]);
+    { /* the ARM's tail: max(0, a·s + r) is mul, add and ReLU, bit for bit */
+      size_t np = hy_bcast_size(HY_BCAST_PIXEL, d[0], d[1], d[2], d[3]);
+      float *a = frand(&rng, n), *sp = frand(&rng, np), *r = frand(&rng, n);
+      float *want = fnew(n), *got = fnew(n);
+      hy_mul_forward(want, a, sp, HY_BCAST_PIXEL, d[0], d[1], d[2], d[3], NULL);
+      hy_add_forward(want, want, r, HY_BCAST_NONE, d[0], d[1], d[2], d[3], NULL);
+      hy_relu_forward(want, want, (int)n, NULL);
+      hy_mul_add_relu_forward(got, a, sp, r, d[0], d[1], d[2], d[3], pool3);
+      tu_assert_close("mul add relu", got, want, n, 0, 0);
+      hy_mul_add_relu_forward(r, a, sp, r, d[0], d[1], d[2], d[3], NULL); /* in place */
+      tu_assert_close("mul add relu in place", r, want, n, 0, 0);
+    }
     op_t acc = {"add in place", acc_f, acc_b, .N = d[0], .C = d[1], .H = d[2], .W = d[3]};
     unary(&acc, &rng, n, n);
     acc.n_in = 2;

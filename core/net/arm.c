@@ -4,7 +4,7 @@
 #include "elementwise.h"
 
 void hy_arm_plan(hy_arm *m, hy_plan *p, const char *name, int N, int C, int H, int W) {
-  m->N = N, m->C = C, m->H = H, m->W = W;
+  m->N = N, m->C = C, m->H = H, m->W = W, m->infer = p->mode == HY_INFER;
   size_t n = (size_t)N * C * H * W;
   hy_plan_push(p, "%s", name);
   hy_conv_layer_plan(&m->shortcut, p, "shortcut", N, C, H, W, C, 3, 1, 1, 1, 1, 0);
@@ -26,11 +26,20 @@ void hy_arm_plan(hy_arm *m, hy_plan *p, const char *name, int N, int C, int H, i
 void hy_arm_forward(hy_arm *m, const float *x, const hy_run *r) {
   int N = m->N, C = m->C, H = m->H, W = m->W;
   hy_conv_layer_forward(&m->shortcut, x, r);
-  hy_conv_layer_forward(&m->conv1, x, r);
-  hy_bn_layer_forward(&m->bn1, m->conv1.y, r);
-  hy_relu_layer_forward(&m->relu1, m->bn1.y, r);
+  if (m->bn1.folded) { /* inference: the BatchNorm is in the conv's weights */
+    hy_conv_relu_layer_forward(&m->conv1, &m->relu1, x, r);
+  } else {
+    hy_conv_layer_forward(&m->conv1, x, r);
+    hy_bn_layer_forward(&m->bn1, m->conv1.y, r);
+    hy_relu_layer_forward(&m->relu1, m->bn1.y, r);
+  }
   hy_conv_layer_forward(&m->conv2, m->relu1.y, r);
   hy_bn_layer_forward(&m->bn2, m->conv2.y, r);
+  if (m->infer) {
+    hy_cbam_gates_forward(&m->cbam, m->bn2.y, r);
+    hy_mul_add_relu_forward(m->z, m->cbam.u1, m->cbam.s, m->shortcut.y, N, C, H, W, r->pool);
+    return;
+  }
   hy_cbam_forward(&m->cbam, m->bn2.y, r);
   hy_add_forward(m->z, m->cbam.y, m->shortcut.y, HY_BCAST_NONE, N, C, H, W, r->pool);
   hy_relu_forward(m->z, m->z, N * C * H * W, r->pool);

@@ -8,6 +8,7 @@
 
 typedef struct hy_arm {
   int N, C, H, W;
+  int infer;     /* inference plan: CBAM's last product, the shortcut and the ReLU in one pass */
   hy_conv_layer shortcut, conv1, conv2;
   hy_bn_layer bn1, bn2;
   hy_relu_layer relu1;

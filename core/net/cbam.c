@@ -30,7 +30,7 @@ void hy_cbam_plan(hy_cbam *m, hy_plan *p, const char *name, int N, int C, int H,
   hy_plan_pop(p);
 }
 
-void hy_cbam_forward(hy_cbam *m, const float *u, const hy_run *r) {
+void hy_cbam_gates_forward(hy_cbam *m, const float *u, const hy_run *r) {
   int N = m->N, C = m->C, H = m->H, W = m->W, R = m->R;
   m->u = u;
   hy_global_avgpool_forward(m->pooled, u, N, C, H, W, r->pool);
@@ -45,7 +45,11 @@ void hy_cbam_forward(hy_cbam *m, const float *u, const hy_run *r) {
   hy_channel_meanmax_forward(m->m, m->m_arg, m->u1, N, C, H, W, r->pool);
   hy_conv_layer_forward(&m->spatial, m->m, r);
   hy_sigmoid_forward(m->s, m->spatial.y, N * H * W, r->pool);
-  hy_mul_forward(m->y, m->u1, m->s, HY_BCAST_PIXEL, N, C, H, W, r->pool);
+}
+
+void hy_cbam_forward(hy_cbam *m, const float *u, const hy_run *r) {
+  hy_cbam_gates_forward(m, u, r);
+  hy_mul_forward(m->y, m->u1, m->s, HY_BCAST_PIXEL, m->N, m->C, m->H, m->W, r->pool);
 }
 
 void hy_cbam_backward(hy_cbam *m, float *du, const hy_run *r) {

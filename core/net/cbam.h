@@ -30,4 +30,7 @@ typedef struct hy_cbam {
 
 void hy_cbam_plan(hy_cbam *m, hy_plan *p, const char *name, int N, int C, int H, int W);
 void hy_cbam_forward(hy_cbam *m, const float *u, const hy_run *r);
+/* The forward up to u1 and s, without out = u1 · s (which inference fuses
+ * with what follows: hy_mul_add_relu_forward). */
+void hy_cbam_gates_forward(hy_cbam *m, const float *u, const hy_run *r);
 void hy_cbam_backward(hy_cbam *m, float *du, const hy_run *r);

@@ -351,8 +351,8 @@ static void add_bias(float *y, const float *b, int C, size_t len, size_t stride)
     for (size_t i = 0; i < len; i++) y[c * stride + i] += b[c];
 }
 
-/* relu: the Winograd path clamps in its last pass; the others get a ReLU
- * pass of their own. */
+/* relu: the Winograd, direct and small-GEMM paths clamp in their last
+ * pass; the others get a ReLU pass of their own. */
 static void conv_forward(float *y, const float *x, const float *w, const float *b, int N,
                          int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
                          int pw, int dil, int groups, int relu, float *scratch, hy_pool *pool) {
@@ -360,7 +360,11 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
   int Wo = hy_conv_out_size(W, kw, stride, pw, dil);
   int use_winograd = winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo);
   int small_gemm = is_pointwise(kh, kw, stride, ph, pw) && hy_gemm_small_fits(Cin / groups);
-  if (relu && !use_winograd && !small_gemm) {
+  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
+  int relu_fused = !is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups) &&
+                   !by_parities(Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups) &&
+                   (use_winograd || use_direct || small_gemm);
+  if (relu && !relu_fused) {
     conv_forward(y, x, w, b, N, Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups, 0, scratch,
                  pool);
     hy_relu_forward(y, y, N * Cout * Ho * Wo, pool);
@@ -378,7 +382,6 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
   size_t in = (size_t)H * W, out = (size_t)Ho * Wo;
   int pointwise = is_pointwise(kh, kw, stride, ph, pw);
   int rows = hy_conv_band_rows((size_t)K * Wo, Ho);
-  int use_direct = direct(Cin, Cout, kh, kw, stride, ph, pw, groups);
   for (int n = 0; n < N; n++)
     for (int g = 0; g < groups; g++) {
       const float *xg = x + ((size_t)n * Cin + (size_t)g * Cg) * in;
@@ -389,7 +392,7 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
         continue;
       }
       if (use_direct) {
-        hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, scratch, pool);
+        hy_conv_direct_forward(yg, xg, wg, b, Cin, H, W, Cout, kh, ph, dil, 0, relu, scratch, pool);
         continue;
       }
       if (small_gemm) {
@@ -447,7 +450,7 @@ static void dx_by_conv(float *dx, const float *dy, const float *w, int Cg,
     return;
   }
   if (direct(Mg, Cg, kh, kw, 1, ph, pw, 1)) {
-    hy_conv_direct_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, kh, qh, dil, 1, col, pool);
+    hy_conv_direct_forward(dx, dy, wt, NULL, Mg, Ho, Wo, Cg, kh, qh, dil, 1, 0, col, pool);
     return;
   }
   int rows = hy_conv_band_rows((size_t)Kt * W, H);

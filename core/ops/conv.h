@@ -52,7 +52,7 @@ void hy_conv_forward(float *y,       /* [N][Cout][Hout][Wout] */
                      float *scratch, hy_pool *pool);
 
 /* The same followed by ReLU, y = max(0, b + conv(x, w)): fused into the
- * conv's last pass where its algorithm has one (Winograd). */
+ * conv's last pass where its algorithm has one (Winograd, direct, small GEMM). */
 void hy_conv_relu_forward(float *y, const float *x, const float *w, const float *b, int N,
                           int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
                           int pw, int dil, int groups, float *scratch, hy_pool *pool);

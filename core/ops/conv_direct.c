@@ -38,7 +38,7 @@ struct direct_job {
   const float *x, *b, *wp;
   float *xb, *dyb, *dw;
   const float *dy;
-  int Cin, H, W, Cout, k, pad, dil, accumulate;
+  int Cin, H, W, Cout, k, pad, dil, accumulate, relu;
   int Ho, Wo, Wp, reach, r0, rows;
   size_t plane; /* floats per channel of the padded band */
   int tiles;    /* per output-channel block */
@@ -195,6 +195,8 @@ static void tiles_task(void *p, int task, int thread) {
         const float *o = out + q * px + i;
         if (j->accumulate)
           for (size_t r = 0; r < m; r++) dst[r] += o[r];
+        else if (j->relu) /* NaN stays NaN, as in hy_relu_forward */
+          for (size_t r = 0; r < m; r++) dst[r] = o[r] + bias[q] < 0.0f ? 0.0f : o[r] + bias[q];
         else
           for (size_t r = 0; r < m; r++) dst[r] = o[r] + bias[q];
       }
@@ -205,11 +207,11 @@ static void tiles_task(void *p, int task, int thread) {
 
 void hy_conv_direct_forward(float *y, const float *x, const float *w, const float *b, int Cin,
                             int H, int W, int Cout, int k, int pad, int dil, int accumulate,
-                            float *scratch, hy_pool *pool) {
+                            int relu, float *scratch, hy_pool *pool) {
   const kernels *kn = pick(Cout);
   int reach = dil * (k - 1), Wp = W + 2 * pad, CO = kn->co;
   direct_job j = {.kn = kn, .y = y, .x = x, .b = b, .wp = scratch, .Cin = Cin, .H = H, .W = W,
-                  .Cout = Cout, .k = k, .pad = pad, .dil = dil, .accumulate = accumulate,
+                  .Cout = Cout, .k = k, .pad = pad, .dil = dil, .accumulate = accumulate, .relu = relu,
                   .Ho = H + 2 * pad - reach, .Wo = W + 2 * pad - reach, .Wp = Wp, .reach = reach};
   /* w[co][c][t] -> wp[co / CO][c][t][co % CO], missing channels zero */
   int kk = k * k, blocks = (Cout + CO - 1) / CO;

@@ -36,14 +36,15 @@ void hy_conv_direct_set_avx2(int on);
  * for either call below; 0 if the conv does not fit. */
 size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil);
 
-/* y = b + conv(x, w) (accumulate 0) or y += conv(x, w) (accumulate 1, b
- * ignored), one image, stride 1, padding pad on both axes. */
+/* y = b + conv(x, w), with relu max(0, .) (accumulate 0), or y += conv(x, w)
+ * (accumulate 1, b and relu ignored), one image, stride 1, padding pad on
+ * both axes. */
 void hy_conv_direct_forward(float *y,       /* [Cout][Ho][Wo] */
                             const float *x, /* [Cin][H][W] */
                             const float *w, /* [Cout][Cin][k][k] */
                             const float *b, /* [Cout] or NULL */
                             int Cin, int H, int W, int Cout, int k, int pad,
-                            int dil, int accumulate, float *scratch, hy_pool *pool);
+                            int dil, int accumulate, int relu, float *scratch, hy_pool *pool);
 
 /* dw += the filter gradient of that conv, one image. */
 void hy_conv_direct_dw(float *dw,       /* [Cout][Cin][k][k] */

@@ -9,7 +9,7 @@
 
 typedef struct {
   float *y, *da, *db;
-  const float *a, *b, *dy;
+  const float *a, *b, *dy, *r;
   hy_bcast bc;
   int mul, C, bands;
   size_t hw, n;
@@ -43,6 +43,14 @@ static HY_HOT void acc_scaled(float *y, const float *x, float s, size_t n) {
 
 static HY_HOT void acc_mul(float *y, const float *x, const float *z, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i] * z[i];
+}
+
+static HY_HOT void mul_add_relu(float *y, const float *a, const float *b, const float *r,
+                                size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float v = a[i] * b[i] + r[i];
+    y[i] = v < 0.0f ? 0.0f : v;
+  }
 }
 
 /* dot product with 8 explicit lanes (fixed order, vectorisable) */
@@ -88,6 +96,17 @@ static void fwd_task(void *p, int t, int thread) {
       size_t o = ((size_t)img * c->C + ch) * c->hw + p0;
       (c->mul ? mul_vv : add_vv)(c->y + o, c->a + o, b, len);
     }
+  }
+}
+
+static void mul_add_relu_task(void *p, int t, int thread) {
+  const ew_ctx *c = p;
+  int img;
+  size_t p0, len = band_of(c, t, &img, &p0);
+  const float *b = c->b + (size_t)img * c->hw + p0;
+  for (int ch = 0; ch < c->C; ch++) {
+    size_t o = ((size_t)img * c->C + ch) * c->hw + p0;
+    mul_add_relu(c->y + o, c->a + o, b, c->r + o, len);
   }
 }
 
@@ -154,6 +173,12 @@ void hy_add_forward(float *y, const float *a, const float *b, hy_bcast bc,
                     int N, int C, int H, int W, hy_pool *pool) {
   ew_ctx c = {.y = y, .a = a, .b = b};
   run(fwd_task, &c, bc, N, C, H, W, pool);
+}
+
+void hy_mul_add_relu_forward(float *y, const float *a, const float *s, const float *r, int N,
+                             int C, int H, int W, hy_pool *pool) {
+  ew_ctx c = {.y = y, .a = a, .b = s, .r = r};
+  run(mul_add_relu_task, &c, HY_BCAST_PIXEL, N, C, H, W, pool);
 }
 
 void hy_add_backward(float *da, float *db, const float *dy, hy_bcast bc, int N,

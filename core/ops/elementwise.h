@@ -50,6 +50,15 @@ void hy_mul_backward(float *da,       /* [N][C][H][W] */
                      const float *b,  /* see hy_bcast */
                      hy_bcast bc, int N, int C, int H, int W, hy_pool *pool);
 
+/* y = max(0, a·s + r), s per pixel: the tail of an ARM in inference (CBAM's
+ * spatial gate, the shortcut, the ReLU) in one pass; NaN stays NaN. y may
+ * be a or r. */
+void hy_mul_add_relu_forward(float *y,       /* [N][C][H][W] */
+                             const float *a, /* [N][C][H][W] */
+                             const float *s, /* [N][1][H][W] */
+                             const float *r, /* [N][C][H][W] */
+                             int N, int C, int H, int W, hy_pool *pool);
+
 /* y += x over n floats (a residual). Its backward, dx += dy, is the same
  * operation: hy_add_inplace_backward is provided for symmetry; the gradient
  * of y itself passes through unchanged. */
