@@ -6,9 +6,9 @@
 #include "activation.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
+#include "dwconv.h"
 #include "gemm_small.h"
 #include "vecmath.h"
-#include "dwconv.h"
 
 /* ~0.75 MB of col per band: the band's GEMM then runs at full speed from L2
  * (c-dl-anchors §6.0: 0.6-4.7 MB tiles all reach the whole-image rate). */
