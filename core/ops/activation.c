@@ -143,7 +143,7 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
  * go through masked loads and stores. */
 HY_V16 static void gelu_forward_avx512(float *y, const float *x, int i0, int i1) {
   for (int i = i0; i < i1; i += 16) {
-    __mmask16 m = i1 - i >= 16 ? 0xFFFF : (__mmask16)((1u << (i1 - i)) - 1);
+    __mmask16 m = hy_v16mask(i1 - i);
     __m512 v = _mm512_maskz_loadu_ps(m, x + i), nh, nl;
     _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, hy_v16phi(v, &nh, &nl)));
   }
@@ -151,7 +151,7 @@ HY_V16 static void gelu_forward_avx512(float *y, const float *x, int i0, int i1)
 
 HY_V16 static void gelu_backward_avx512(float *dx, const float *dy, const float *x, int i0, int i1) {
   for (int i = i0; i < i1; i += 16) {
-    __mmask16 m = i1 - i >= 16 ? 0xFFFF : (__mmask16)((1u << (i1 - i)) - 1);
+    __mmask16 m = hy_v16mask(i1 - i);
     __m512 v = _mm512_maskz_loadu_ps(m, x + i), nh, nl;
     __m512 phi = hy_v16phi(v, &nh, &nl);
     __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.39894228040143268f), hy_v16expf2(nh, nl));

@@ -761,7 +761,7 @@ HY_V8FMA static void exp_row_fma(float *x, int L, float m) {
 HY_V16 static void exp_row_avx512(float *x, int L, float m) {
   __m512 mv = _mm512_set1_ps(m), zero = _mm512_setzero_ps();
   for (int l = 0; l < L; l += 16) {
-    __mmask16 k = L - l >= 16 ? 0xFFFF : (__mmask16)((1u << (L - l)) - 1);
+    __mmask16 k = hy_v16mask(L - l);
     _mm512_mask_storeu_ps(x + l, k, hy_v16expf2(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + l), mv), zero));
   }
 }
@@ -884,8 +884,7 @@ HY_V16 static void attn_queries16(const bra_job *j, int task, int h, const float
                                   __mmask16 m) {
   geo g = j->g;
   int C2 = 2 * g.C, P = g.P;
-  __m512i idx = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(3 * g.C));
+  __m512i idx = hy_v16rows(3 * g.C);
   __m512 zero = _mm512_setzero_ps(), sc = _mm512_set1_ps(g.scale);
   __m512 qc[FUSED_DH], o[FUSED_DH];
   for (int c = 0; c < FUSED_DH; c++) {
@@ -918,8 +917,7 @@ HY_V16 static void attn_queries16(const bra_job *j, int task, int h, const float
     }
     mx = nm;
   }
-  __m512i odx = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(g.C));
+  __m512i odx = hy_v16rows(g.C);
   __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum);
   for (int c = 0; c < FUSED_DH; c++)
     _mm512_mask_i32scatter_ps(out + h * FUSED_DH + c, m, odx, _mm512_mul_ps(o[c], inv), 4);
@@ -938,9 +936,8 @@ static void attn_infer_task(void *ctx, int task, int thread) {
   float *O = j->c.opre + (size_t)task * g.T * g.C;
   for (int h = 0; h < g.M; h++)
     for (int i = 0; i < g.T; i += 16) {
-      int n = g.T - i < 16 ? g.T - i : 16;
       attn_queries16(j, task, h, Q + (size_t)i * 3 * g.C, O + (size_t)i * g.C,
-                     n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1));
+                     hy_v16mask(g.T - i));
     }
 }
 #else

@@ -21,15 +21,11 @@ typedef struct {
 
 int hy_gemm_small_fits(int K) { return hy_cpu_avx512() && K >= 1 && K <= K_MAX; }
 
-static inline __mmask16 lanes(int n) {
-  return n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-}
-
 /* C[m0 .. m0 + mr)[n0 .. n0 + nc), nc <= 32; mr is a constant after
  * inlining, so the accumulators stay in registers. */
 HY_V16 static inline __attribute__((always_inline)) void tile(const gemm_job *j, int m0, int n0,
                                                               int nc, const int mr) {
-  __mmask16 k0 = lanes(nc), k1 = lanes(nc - 16);
+  __mmask16 k0 = hy_v16mask(nc), k1 = hy_v16mask(nc - 16);
   __m512 acc[MR][2];
   for (int r = 0; r < mr; r++) {
     if (j->bias_m) {

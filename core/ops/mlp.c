@@ -35,10 +35,8 @@ int hy_mlp_fused_available(void) { return hy_cpu_avx512(); }
 HY_V16 static void mlp_tile(const mlp_job *j, int t0, int n, float *xn, float *g) {
   const hy_mlp_weights *w = j->w;
   int C = j->C, R = j->R;
-  __mmask16 m[2] = {n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1),
-                    n >= 32 ? 0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1)};
-  __m512i idx = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(C));
+  __mmask16 m[2] = {hy_v16mask(n), hy_v16mask(n - 16)};
+  __m512i idx = hy_v16rows(C);
   const float *x[2] = {j->x + (size_t)t0 * C, j->x + (size_t)(t0 + 16) * C};
   float *y[2] = {j->y + (size_t)t0 * C, j->y + (size_t)(t0 + 16) * C};
   __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), fc = _mm512_set1_ps((float)C);

@@ -141,6 +141,17 @@ static inline int hy_cpu_avx512(void) {
   return cpu;
 }
 
+/* The first n lanes (none for n <= 0, all for n >= 16). */
+static inline __mmask16 hy_v16mask(int n) {
+  return n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+}
+
+/* Lane i = i * stride: gather/scatter indices of 16 rows `stride` floats apart. */
+HY_V16 static inline __m512i hy_v16rows(int stride) {
+  return _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                            _mm512_set1_epi32(stride));
+}
+
 HY_V16 static inline __m512 hy_v16expf2(__m512 hi, __m512 lo) {
   __m512 x = _mm512_add_ps(hi, lo);
   __m512 xc = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
