@@ -49,10 +49,10 @@
   V q = MASK_MUL(t, e, n, a);                                                           \
   return BLEND_NEG(x, P##_sub_ps(one, q), q)
 
-#define HORNER(c) p = _PHI_FMA(p, t, c);
+#define HORNER(c) p = PHI_FMA(p, t, c);
 
 /* 8 lanes: e * 2^n through the exponent bits */
-#define _PHI_FMA(p, t, c) _mm256_fmadd_ps(p, t, _mm256_set1_ps(c))
+#define PHI_FMA(p, t, c) _mm256_fmadd_ps(p, t, _mm256_set1_ps(c))
 #define PHI8_MASK_MUL(t, e, n, a)                                                            \
   _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(13.0f), _CMP_LE_OQ),                         \
                 _mm256_mul_ps(t, _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(     \
@@ -65,10 +65,10 @@
 HY_V8FMA static inline __m256 hy_v8phi(__m256 x, __m256 *nh, __m256 *nl) {
   HY_PHI_BODY(__m256, _mm256, PHI8_ABS, PHI8_MASK_MUL, PHI8_BLEND_NEG);
 }
-#undef _PHI_FMA
+#undef PHI_FMA
 
 /* 16 lanes: scalef multiplies by 2^n with the same rounding */
-#define _PHI_FMA(p, t, c) _mm512_fmadd_ps(p, t, _mm512_set1_ps(c))
+#define PHI_FMA(p, t, c) _mm512_fmadd_ps(p, t, _mm512_set1_ps(c))
 #define PHI16_MASK_MUL(t, e, n, a) \
   _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(13.0f), _CMP_LE_OQ), t, _mm512_scalef_ps(e, n))
 #define PHI16_BLEND_NEG(x, pos, neg) \
@@ -77,7 +77,7 @@ HY_V8FMA static inline __m256 hy_v8phi(__m256 x, __m256 *nh, __m256 *nl) {
 HY_V16 static inline __m512 hy_v16phi(__m512 x, __m512 *nh, __m512 *nl) {
   HY_PHI_BODY(__m512, _mm512, _mm512_abs_ps, PHI16_MASK_MUL, PHI16_BLEND_NEG);
 }
-#undef _PHI_FMA
+#undef PHI_FMA
 #undef HORNER
 
 #endif
