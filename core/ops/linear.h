@@ -4,7 +4,9 @@
  *
  * Both directions run on OpenBLAS (cblas_sgemm, threaded as set by
  * hy_blas_set_threads): never call them from inside a hy_pool task unless
- * BLAS is set to 1 thread for that phase. Nothing is saved for backward
+ * BLAS is set to 1 thread for that phase. The exception: on AVX-512 CPUs a
+ * forward with Cin <= 128 and Cin * Cout <= 16384 runs hy_gemm_small on the
+ * calling thread (at such K, sgemm's packing costs more than the products). Nothing is saved for backward
  * beyond the input x itself. Constraints: T, Cin, Cout >= 1; no aliasing
  * between outputs and inputs. */
 #pragma once
