@@ -857,25 +857,6 @@ static void attn_fwd_task(void *ctx, int task, int thread) {
 #if HY_HAVE_V8FMA
 enum { FUSED_DH = 8, FUSED_PMAX = 64 };
 
-/* exp(x) for x <= 0, 16 lanes: hy_v16expf2's polynomial without its range
- * checks; below -87.3 (where exp is under 1.2e-38) it returns exp(-87.3),
- * which no softmax sum can tell from 0. */
-HY_V16 static inline __m512 exp_nonpos16(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-  __m512 magic = _mm512_set1_ps(12582912.0f);
-  __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic), magic);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
-
 /* The attention of 16 queries (lanes) of one head: q [16][3C] rows of
  * qkv, out [16][C] rows of opre, m the valid lanes. Each routed region's P
  * pooled keys are one block of the online softmax: the running max, sum
@@ -906,12 +887,12 @@ HY_V16 static void attn_queries16(const bra_job *j, int task, int h, const float
       bm = _mm512_max_ps(bm, a);
     }
     __m512 nm = _mm512_max_ps(mx, bm);
-    __m512 alpha = exp_nonpos16(_mm512_sub_ps(mx, nm));
+    __m512 alpha = hy_v16exp_nonpos(_mm512_sub_ps(mx, nm));
     sum = _mm512_mul_ps(sum, alpha);
     for (int c = 0; c < FUSED_DH; c++) o[c] = _mm512_mul_ps(o[c], alpha);
     for (int l = 0; l < P; l++) {
       const float *val = kv + (size_t)l * C2 + g.C;
-      __m512 e = exp_nonpos16(_mm512_sub_ps(_mm512_load_ps(s[l]), nm));
+      __m512 e = hy_v16exp_nonpos(_mm512_sub_ps(_mm512_load_ps(s[l]), nm));
       sum = _mm512_add_ps(sum, e);
       for (int c = 0; c < FUSED_DH; c++) o[c] = _mm512_fmadd_ps(e, _mm512_set1_ps(val[c]), o[c]);
     }

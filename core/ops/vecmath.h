@@ -152,16 +152,14 @@ HY_V16 static inline __m512i hy_v16rows(int stride) {
                             _mm512_set1_epi32(stride));
 }
 
-HY_V16 static inline __m512 hy_v16expf2(__m512 hi, __m512 lo) {
-  __m512 x = _mm512_add_ps(hi, lo);
-  __m512 xc = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
-  __mmask16 in = _mm512_cmp_ps_mask(xc, x, _CMP_EQ_OQ);
-  hi = _mm512_mask_blend_ps(in, xc, hi);
-  lo = _mm512_maskz_mov_ps(in, lo);
+/* exp(hi + lo) = e^r 2^n: n the nearest integer to (hi + lo) / ln 2 (of x,
+ * hi + lo clamped), r the rest in two steps of ln 2, then e^r - 1 by its
+ * minimax polynomial. Returns e^r and n. */
+HY_V16 static inline __m512 hy_v16exp_reduced(__m512 x, __m512 hi, __m512 lo, __m512 *n) {
   __m512 magic = _mm512_set1_ps(12582912.0f);
-  __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), magic), magic);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), hi);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  *n = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic), magic);
+  __m512 r = _mm512_fnmadd_ps(*n, _mm512_set1_ps(0.693359375f), hi);
+  r = _mm512_fnmadd_ps(*n, _mm512_set1_ps(-2.12194440e-4f), r);
   r = _mm512_add_ps(r, lo);
   __m512 p = _mm512_set1_ps(1.9875691500e-4f);
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
@@ -169,10 +167,28 @@ HY_V16 static inline __m512 hy_v16expf2(__m512 hi, __m512 lo) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+}
+
+HY_V16 static inline __m512 hy_v16expf2(__m512 hi, __m512 lo) {
+  __m512 x = _mm512_add_ps(hi, lo);
+  __m512 xc = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
+  __mmask16 in = _mm512_cmp_ps_mask(xc, x, _CMP_EQ_OQ);
+  hi = _mm512_mask_blend_ps(in, xc, hi);
+  lo = _mm512_maskz_mov_ps(in, lo);
+  __m512 n, p = hy_v16exp_reduced(xc, hi, lo, &n);
   __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
   __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
   return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_NLT_UQ), e);
+}
+
+/* exp(x) for x <= 0 without the range checks: below -87.3 (where exp is
+ * under 1.2e-38) it returns exp(-87.3), which no softmax sum can tell from
+ * 0. */
+HY_V16 static inline __m512 hy_v16exp_nonpos(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  __m512 n, p = hy_v16exp_reduced(x, x, _mm512_setzero_ps(), &n);
+  return _mm512_scalef_ps(p, n);
 }
 #else
 #define HY_HAVE_V8FMA 0
