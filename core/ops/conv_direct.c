@@ -196,7 +196,10 @@ static void tiles_task(void *p, int task, int thread) {
         if (j->accumulate)
           for (size_t r = 0; r < m; r++) dst[r] += o[r];
         else if (j->relu) /* NaN stays NaN, as in hy_relu_forward */
-          for (size_t r = 0; r < m; r++) dst[r] = o[r] + bias[q] < 0.0f ? 0.0f : o[r] + bias[q];
+          for (size_t r = 0; r < m; r++) {
+            float v = o[r] + bias[q];
+            dst[r] = v < 0.0f ? 0.0f : v;
+          }
         else
           for (size_t r = 0; r < m; r++) dst[r] = o[r] + bias[q];
       }

@@ -74,7 +74,6 @@ HY_V16 static void rows(const gemm_job *j, int m0, int m1, int n0, int nc) {
 
 static void gemm_task(void *p, int task, int thread) {
   const gemm_job *j = p;
-  (void)thread;
   int m0 = 0, m1 = j->M, c0 = 0, c1 = j->N;
   if (j->by_cols) {
     c0 = task * TASK_COLS;
