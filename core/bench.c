@@ -331,7 +331,8 @@ static void bench_conv(runner *r, const char *what, int N, int C, int H, int W, 
   c.Wo = hy_conv_out_size(W, k, stride, pad, dil);
   c.nx = (size_t)N * C * H * W, c.ny = (size_t)N * Cout * c.Ho * c.Wo;
   c.nw = (size_t)Cout * (C / groups) * k * k, c.nb = (size_t)Cout;
-  c.nscratch = hy_conv_scratch(C, H, W, Cout, k, k, stride, pad, pad, dil, groups);
+  c.nscratch = hy_conv_scratch(C, H, W, Cout, k, k, stride, pad, pad, dil, groups,
+                               hy_pool_threads(r->pool));
   char name[128];
   snprintf(name, sizeof name, "%s %dx%d %d->%d @%dx%d", what, k, k, C, Cout, H, W);
   double gflop = hy_conv_flops(N, C, H, W, Cout, k, k, stride, pad, pad, dil, groups) / 1e9;
@@ -432,7 +433,7 @@ hy_status hy_bench_ops(const hy_net_config *cfg, hy_pool *pool, int reps, hy_ben
   op_case up = {.kind = OP_CONVT, .N = N, .C = D, .H = H4, .W = W4, .Cout = D, .k = 4, .stride = 2,
                 .pad = 1, .Ho = H2, .Wo = W2};
   up.nx = (size_t)D * H4 * W4, up.ny = (size_t)D * H2 * W2, up.nw = (size_t)D * D * 16;
-  up.nscratch = hy_conv_transpose_scratch(D, H4, W4, D, 4, 4, 2, 1, 1);
+  up.nscratch = hy_conv_transpose_scratch(D, H4, W4, D, 4, 4, 2, 1, 1, hy_pool_threads(pool));
   char name[128];
   snprintf(name, sizeof name, "head2 convT 4x4 %d->%d @%dx%d", D, D, H4, W4);
   measure(&r, &up, name, hy_conv_transpose_flops(N, D, H4, W4, D, 4, 4) / 1e9, 0);

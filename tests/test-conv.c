@@ -42,16 +42,17 @@ static size_t w_size(const spec *s) {
   return (size_t)s->Cout * s->Cin / (s->op == OP_CONVT ? 1 : s->groups) * s->kh * s->kw;
 }
 
+/* for the largest pool of these tests (check_shapes: 2 threads) */
 static size_t scratch_size(const spec *s) {
   switch (s->op) {
   case OP_CONV:
     return hy_conv_scratch(s->Cin, s->H, s->W, s->Cout, s->kh, s->kw, s->stride,
-                           s->ph, s->pw, s->dil, s->groups);
+                           s->ph, s->pw, s->dil, s->groups, 2);
   case OP_DW:
     return 0;
   default:
     return hy_conv_transpose_scratch(s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
-                                     s->stride, s->ph, s->pw);
+                                     s->stride, s->ph, s->pw, 2);
   }
 }
 
@@ -292,8 +293,9 @@ static void test_conv_vs_naive(void) {
  * padding 0-2, with and without bias, with the fused ReLU, accumulating
  * onto non-zero values, one-row bands and the default band, 1 and 2
  * threads bit for bit. */
+/* pool2 and pool3: 2 and 3 threads */
 static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, hy_pool *pool2,
-                           tu_rng *rng) {
+                           hy_pool *pool3, tu_rng *rng) {
   int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
   g_assert_true(hy_conv_winograd_fits(Cin, Cout, 3, 1, 1, 1, Ho, Wo));
   g_autofree char *name = g_strdup_printf("winograd %d->%d %dx%d p%d%s", Cin, Cout, H, W, pad,
@@ -302,7 +304,7 @@ static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, h
   float *x = tu_random(rng, nx, -1, 1), *w = tu_random(rng, nw, -0.5f, 0.5f);
   float *b = bias ? tu_random(rng, (size_t)Cout, -0.5f, 0.5f) : NULL;
   float *y0 = g_new(float, ny), *y1 = g_new(float, ny), *y2 = g_new(float, ny);
-  size_t ns = hy_conv_winograd_scratch(Cin, H, W, Cout, pad) + 1;
+  size_t ns = hy_conv_winograd_scratch(Cin, H, W, Cout, pad, 3) + 1;
   size_t nd = hy_conv_direct_scratch(Cin, H, W, Cout, 3, pad, 1) + 1;
   float *scratch = g_new(float, ns > nd ? ns : nd);
   for (size_t i = 0; i < ns; i++) scratch[i] = NAN;
@@ -310,6 +312,8 @@ static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, h
   hy_conv_winograd_forward(y1, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, NULL);
   tu_assert_close(name, y1, y0, ny, Y_ATOL, Y_RTOL);
   hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, pool2);
+  assert_same(name, y1, y2, ny);
+  hy_conv_winograd_forward(y2, x, w, b, Cin, H, W, Cout, pad, 0, 0, scratch, pool3);
   assert_same(name, y1, y2, ny);
   if (hy_conv_direct_fits(Cin, Cout, 3, 1, 1)) {
     hy_conv_direct_forward(y2, x, w, b, Cin, H, W, Cout, 3, pad, 1, 0, 0, scratch, NULL);
@@ -337,26 +341,27 @@ static void test_winograd_vs_naive(void) {
     return;
   }
   tu_rng rng = tu_rng_new(15);
-  hy_pool *pool2 = tu_pool_new(2);
+  hy_pool *pool2 = tu_pool_new(2), *pool3 = tu_pool_new(3);
   /* the kernels this CPU picks, then the AVX2 ones; each with the default
    * band and one-row bands */
   for (int run = 0; run < 4; run++) {
     hy_conv_winograd_set_avx2(run / 2);
     hy_conv_set_band_floats(run % 2);
     /* the network's kinds: head 3 (59 -> 16), the widest (128) */
-    check_winograd(59, 30, 70, 16, 1, 1, pool2, &rng);
-    check_winograd(128, 26, 24, 128, 1, 1, pool2, &rng);
-    check_winograd(32, 33, 65, 32, 1, 0, pool2, &rng);
+    check_winograd(59, 30, 70, 16, 1, 1, pool2, pool3, &rng);
+    check_winograd(128, 26, 24, 128, 1, 1, pool2, pool3, &rng);
+    check_winograd(32, 33, 65, 32, 1, 0, pool2, pool3, &rng);
     for (int i = 0; i < 24; i++) {
       int pad = tu_int(&rng, 0, 2);
       check_winograd(tu_int(&rng, 12, 30), tu_int(&rng, 26 - 2 * pad, 50),
                      tu_int(&rng, 26 - 2 * pad, 80), tu_int(&rng, 12, 30), pad,
-                     tu_int(&rng, 0, 1), pool2, &rng);
+                     tu_int(&rng, 0, 1), pool2, pool3, &rng);
     }
   }
   hy_conv_set_band_floats(0);
   hy_conv_winograd_set_avx2(0);
   hy_pool_destroy(pool2);
+  hy_pool_destroy(pool3);
 }
 
 static spec dw_spec(int N, int C, int H, int W, int k, int s, int p, int bias) {

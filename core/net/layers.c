@@ -23,7 +23,7 @@ void hy_conv_layer_plan(hy_conv_layer *l, hy_plan *p, const char *name, int N,
   hy_plan_pop(p);
   l->pw = l->w, l->pb = l->b;
   l->y = hy_plan_act(p, (size_t)N * cout * l->Ho * l->Wo, &l->dy);
-  hy_plan_scratch(p, hy_conv_scratch(cin, H, W, cout, k, k, stride, pad, pad, dil, groups));
+  hy_plan_scratch(p, hy_conv_scratch(cin, H, W, cout, k, k, stride, pad, pad, dil, groups, p->threads));
 }
 
 void hy_conv_layer_forward(hy_conv_layer *l, const float *x, const hy_run *r) {
@@ -143,7 +143,7 @@ void hy_convt_layer_plan(hy_convt_layer *l, hy_plan *p, const char *name, int N,
   hy_plan_pop(p);
   l->pw = l->w, l->pb = l->b;
   l->y = hy_plan_act(p, (size_t)N * cout * l->Ho * l->Wo, &l->dy);
-  hy_plan_scratch(p, hy_conv_transpose_scratch(cin, H, W, cout, k, k, stride, pad, pad));
+  hy_plan_scratch(p, hy_conv_transpose_scratch(cin, H, W, cout, k, k, stride, pad, pad, p->threads));
 }
 
 void hy_convt_layer_forward(hy_convt_layer *l, const float *x, const hy_run *r) {

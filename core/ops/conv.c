@@ -90,9 +90,9 @@ static size_t parity_planes(int Cin, int H, int W) {
   return al16((size_t)4 * Cin * (H / 2 + 1) * (W / 2 + 1));
 }
 
-static size_t parity_scratch(int Cin, int H, int W, int Cout) {
+static size_t parity_scratch(int Cin, int H, int W, int Cout, int threads) {
   return 2 * parity_w(Cin, Cout) + 2 * parity_planes(Cin, H, W) +
-         hy_conv_scratch(4 * Cin, H / 2 + 1, W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1);
+         hy_conv_scratch(4 * Cin, H / 2 + 1, W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1, threads);
 }
 
 static parity_parts parity_layout(float *base, int Cin, int H, int W, int Cout) {
@@ -202,7 +202,7 @@ static void backward_parities(float *dx, float *dw, const float *dy, const float
 }
 
 size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
-                       int stride, int ph, int pw, int dil, int groups) {
+                       int stride, int ph, int pw, int dil, int groups, int threads) {
   if (is_depthwise(Cin, Cout, kh, kw, ph, pw, dil, groups) ||
       is_pointwise(kh, kw, stride, ph, pw))
     return 0;
@@ -215,7 +215,7 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
     if (t > n) n = t;
   }
   if (winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo)) {
-    size_t t = hy_conv_winograd_scratch(Cin, H, W, Cout, ph);
+    size_t t = hy_conv_winograd_scratch(Cin, H, W, Cout, ph, threads);
     if (t > n) n = t;
   }
   if (dx_as_conv(kh, kw, stride, ph, pw, dil)) {
@@ -223,14 +223,14 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
     size_t Kt = (size_t)Mg * kh * kw;
     size_t t = flipped_size(Cin, Cout, kh, kw, groups) +
                (winograd(Mg, Cg, kh, kw, 1, q, dil * (kw - 1) - pw, dil, 1, H, W)
-                    ? hy_conv_winograd_scratch(Mg, Ho, Wo, Cg, q)
+                    ? hy_conv_winograd_scratch(Mg, Ho, Wo, Cg, q, threads)
                 : direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
                     ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, q, dil)
                     : Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W);
     if (t > n) n = t;
   }
   if (by_parities(Cin, H, W, Cout, kh, kw, stride, ph, pw, dil, groups)) {
-    size_t t = parity_scratch(Cin, H, W, Cout);
+    size_t t = parity_scratch(Cin, H, W, Cout, threads);
     if (t > n) n = t;
   }
   return n;

@@ -35,9 +35,9 @@
 int hy_conv_out_size(int in, int k, int stride, int pad, int dil);
 
 /* Floats of scratch needed by forward and backward (0 for the depthwise and
- * 1x1 paths). */
+ * 1x1 paths) on a pool of at most `threads` threads. */
 size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
-                       int stride, int ph, int pw, int dil, int groups);
+                       int stride, int ph, int pw, int dil, int groups, int threads);
 
 /* Multiply-adds x 2 of one forward pass (backward costs about twice that). */
 double hy_conv_flops(int N, int Cin, int H, int W, int Cout, int kh, int kw,

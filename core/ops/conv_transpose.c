@@ -115,14 +115,14 @@ static void gather_task(void *p, int co, int thread) {
 }
 
 size_t hy_conv_transpose_scratch(int Cin, int H, int W, int Cout, int kh,
-                                 int kw, int stride, int ph, int pw) {
+                                 int kw, int stride, int ph, int pw, int threads) {
   size_t n = (size_t)Cout * kh * kw * band_rows(Cout, kh, kw, H, W) * W;
   if (by_phases(kh, kw, stride, ph, pw)) {
-    size_t t = phase_head(Cin, H, W, Cout) + hy_conv_scratch(Cin, H, W, Cout, 2, 2, 1, 1, 1, 1, 1);
+    size_t t = phase_head(Cin, H, W, Cout) + hy_conv_scratch(Cin, H, W, Cout, 2, 2, 1, 1, 1, 1, 1, threads);
     if (t > n) n = t;
   }
   if (by_phases(kh, kw, stride, ph, pw) && by_winograd(Cin, H, W, Cout)) {
-    size_t t = wino_head(Cin, H, W, Cout) + hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1);
+    size_t t = wino_head(Cin, H, W, Cout) + hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1, threads);
     if (t > n) n = t;
   }
   return n;

@@ -22,8 +22,9 @@
 /* (in - 1)*stride - 2*pad + k */
 int hy_conv_transpose_out_size(int in, int k, int stride, int pad);
 
+/* On a pool of at most `threads` threads. */
 size_t hy_conv_transpose_scratch(int Cin, int H, int W, int Cout, int kh,
-                                 int kw, int stride, int ph, int pw);
+                                 int kw, int stride, int ph, int pw, int threads);
 
 double hy_conv_transpose_flops(int N, int Cin, int H, int W, int Cout, int kh,
                                int kw);

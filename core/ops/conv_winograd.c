@@ -100,11 +100,16 @@ static size_t v_size(const wg_job *j) {
   return al16(((size_t)j->R * j->G8 + j->VB - 1) / j->VB * XI * j->xs);
 }
 
-size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad) {
+/* Threads that each run whole bands: a band's transformed input then stays
+ * in the L2 of the core that wrote it, and no thread waits for the other
+ * twice a band. Below two bands a thread, the threads share each band. */
+static int band_threads(const wg_job *j, int threads) { return j->TH >= 2 * threads ? threads : 1; }
+
+size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad, int threads) {
   int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
   if (!hy_conv_winograd_fits(Cin, Cout, 3, 1, 1, 1, Ho, Wo)) return 0;
   wg_job j = geometry(Cin, H, W, Cout, pad);
-  return u_size(&j) + d_size(&j) + v_size(&j);
+  return u_size(&j) + (size_t)band_threads(&j, threads < 1 ? 1 : threads) * (d_size(&j) + v_size(&j));
 }
 
 #if HAVE_KERNEL
@@ -419,6 +424,45 @@ KERNEL static void output_task(void *p, int task, int thread) {
       store_tile(j, o, cb * CO + q, v);
     }
 }
+
+static void set_band(wg_job *j, int ty0, int R) {
+  j->ty0 = ty0;
+  j->rows = ty0 + R < j->TH ? R : j->TH - ty0;
+  j->nvec = j->rows * j->G8;
+  j->nblk = (j->nvec + j->VB - 1) / j->VB;
+}
+
+/* Blocks of products (padding included) of the busiest thread when bands
+ * of R tile rows are handed out as hy_pool_run does. */
+static long busiest(const wg_job *j, int R, int threads) {
+  int nb = (j->TH + R - 1) / R;
+  long most = 0;
+  for (int t = 0; t < threads; t++) {
+    long blocks = 0;
+    for (int band = nb * t / threads; band < nb * (t + 1) / threads; band++) {
+      int rows = j->TH - band * R < R ? j->TH - band * R : R;
+      blocks += (rows * j->G8 + j->VB - 1) / j->VB;
+    }
+    most = blocks > most ? blocks : most;
+  }
+  return most;
+}
+
+typedef struct {
+  const wg_job *j;
+  float *parts; /* per thread: D | V */
+  int R;
+} band_job;
+
+KERNEL static void band_task(void *p, int band, int thread) {
+  const band_job *bj = p;
+  wg_job j = *bj->j;
+  j.D = bj->parts + (size_t)thread * (d_size(&j) + v_size(&j));
+  j.V = j.D + d_size(&j);
+  set_band(&j, band * bj->R, bj->R);
+  for (int c = 0; c < j.Cin; c++) input_task(&j, c, thread);
+  for (int t = 0; t < j.nblk * j.CB; t++) output_task(&j, t, thread);
+}
 #endif
 
 void hy_conv_winograd_forward(float *y, const float *x, const float *w, const float *b, int Cin,
@@ -432,10 +476,21 @@ void hy_conv_winograd_forward(float *y, const float *x, const float *w, const fl
   j.V = j.D + d_size(&j);
   filter_job f = {j.U, w, Cin, Cout, j.CO};
   hy_pool_run(pool, j.CB, filter_task, &f);
-  for (j.ty0 = 0; j.ty0 < j.TH; j.ty0 += j.R) {
-    j.rows = j.ty0 + j.R < j.TH ? j.R : j.TH - j.ty0;
-    j.nvec = j.rows * j.G8;
-    j.nblk = (j.nvec + j.VB - 1) / j.VB;
+  int threads = band_threads(&j, hy_pool_threads(pool));
+  if (threads > 1) {
+    /* the band height that leaves the busiest thread the fewest blocks of
+     * products (padding included); the default where it ties */
+    band_job bj = {&j, j.D, j.R};
+    long least = busiest(&j, j.R, threads);
+    for (int R = j.R - 1; R >= 1; R--) {
+      long most = busiest(&j, R, threads);
+      if (most < least) bj.R = R, least = most;
+    }
+    hy_pool_run(pool, (j.TH + bj.R - 1) / bj.R, band_task, &bj);
+    return;
+  }
+  for (int ty0 = 0; ty0 < j.TH; ty0 += j.R) {
+    set_band(&j, ty0, j.R);
     hy_pool_run(pool, Cin, input_task, &j);
     hy_pool_run(pool, j.nblk * j.CB, output_task, &j);
   }

@@ -34,7 +34,7 @@ void hy_conv_winograd_set_avx2(int on);
 
 /* Floats of scratch for hy_conv_winograd_forward at that shape; 0 if the
  * conv does not fit. */
-size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad);
+size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad, int threads);
 
 /* y = b + conv(x, w) (accumulate 0) or y += conv(x, w) (accumulate 1, b
  * ignored), one image, 3x3, stride 1, padding pad on both axes. relu 1
