@@ -42,17 +42,17 @@ static size_t w_size(const spec *s) {
   return (size_t)s->Cout * s->Cin / (s->op == OP_CONVT ? 1 : s->groups) * s->kh * s->kw;
 }
 
-/* for the largest pool of these tests (check_shapes: 2 threads) */
+/* for the largest pool of these tests (3 threads) */
 static size_t scratch_size(const spec *s) {
   switch (s->op) {
   case OP_CONV:
     return hy_conv_scratch(s->Cin, s->H, s->W, s->Cout, s->kh, s->kw, s->stride,
-                           s->ph, s->pw, s->dil, s->groups, 2);
+                           s->ph, s->pw, s->dil, s->groups, 3);
   case OP_DW:
     return 0;
   default:
     return hy_conv_transpose_scratch(s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
-                                     s->stride, s->ph, s->pw, 2);
+                                     s->stride, s->ph, s->pw, 3);
   }
 }
 
@@ -147,11 +147,12 @@ static float *new_scratch(const spec *s) {
 
 static void assert_same(const char *what, const float *a, const float *b, size_t n) {
   if (memcmp(a, b, n * sizeof(float)))
-    g_error("%s: results differ between 1 and 2 pool threads", what);
+    g_error("%s: results differ between pool thread counts", what);
 }
 
-/* One shape: fast (pool NULL and 2 threads) vs naive, forward and backward. */
-static void check_vs_naive(const spec *s, tu_rng *rng, hy_pool *pool2) {
+/* One shape: fast (pool NULL, 2 and 3 threads) vs naive, forward and
+ * backward (3 threads: forward only). */
+static void check_vs_naive(const spec *s, tu_rng *rng, hy_pool *pool2, hy_pool *pool3) {
   g_autofree char *name = describe(s);
   size_t nx = x_size(s), ny = y_size(s), nw = w_size(s), nb = (size_t)s->Cout;
   float *x = g_new(float, nx), *w = g_new(float, nw), *b = g_new(float, nb);
@@ -169,6 +170,8 @@ static void check_vs_naive(const spec *s, tu_rng *rng, hy_pool *pool2) {
   forward(s, y2, x, w, bp, scratch, pool2);
   g_autofree char *yname = g_strdup_printf("%s: y", name);
   tu_assert_close(yname, y1, y0, ny, Y_ATOL, Y_RTOL);
+  assert_same(yname, y1, y2, ny);
+  forward(s, y2, x, w, bp, scratch, pool3);
   assert_same(yname, y1, y2, ny);
   if (s->op != OP_DW) { /* with the ReLU: fused or a pass of its own, the same numbers */
     if (s->op == OP_CONV)
@@ -212,18 +215,17 @@ static void check_vs_naive(const spec *s, tu_rng *rng, hy_pool *pool2) {
 
 /* Runs every shape with the default band and with one-row bands. */
 static void check_shapes(const spec *shapes, int n, tu_rng *rng) {
-  hy_pool *pool2 = NULL;
-  hy_error err = {0};
-  g_assert_cmpint(hy_pool_create(&pool2, 2, &err), ==, HY_OK);
+  hy_pool *pool2 = tu_pool_new(2), *pool3 = tu_pool_new(3);
   /* the kernels this CPU picks, then the AVX2 ones; each with the default
    * band and one-row bands */
   for (int run = 0; run < 4; run++) {
     hy_conv_winograd_set_avx2(run / 2);
     hy_conv_set_band_floats(run % 2);
-    for (int i = 0; i < n; i++) check_vs_naive(&shapes[i], rng, pool2);
+    for (int i = 0; i < n; i++) check_vs_naive(&shapes[i], rng, pool2, pool3);
   }
   hy_conv_set_band_floats(0);
   hy_pool_destroy(pool2);
+  hy_pool_destroy(pool3);
 }
 
 static spec conv_spec(int N, int Cin, int H, int W, int Cout, int kh, int kw,
@@ -305,7 +307,7 @@ static void check_winograd(int Cin, int H, int W, int Cout, int pad, int bias, h
   float *b = bias ? tu_random(rng, (size_t)Cout, -0.5f, 0.5f) : NULL;
   float *y0 = g_new(float, ny), *y1 = g_new(float, ny), *y2 = g_new(float, ny);
   size_t ns = hy_conv_winograd_scratch(Cin, H, W, Cout, pad, 3) + 1;
-  size_t nd = hy_conv_direct_scratch(Cin, H, W, Cout, 3, pad, 1) + 1;
+  size_t nd = hy_conv_direct_scratch(Cin, H, W, Cout, 3, pad, 1, 3) + 1;
   float *scratch = g_new(float, ns > nd ? ns : nd);
   for (size_t i = 0; i < ns; i++) scratch[i] = NAN;
   hy_conv_forward_naive(y0, x, w, b, 1, Cin, H, W, Cout, 3, 3, 1, pad, pad, 1, 1);

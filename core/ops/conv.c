@@ -211,7 +211,7 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
   size_t K = (size_t)(Cin / groups) * kh * kw;
   size_t n = K * (size_t)hy_conv_band_rows(K * Wo, Ho) * Wo;
   if (direct(Cin, Cout, kh, kw, stride, ph, pw, groups)) {
-    size_t t = hy_conv_direct_scratch(Cin, H, W, Cout, kh, ph, dil);
+    size_t t = hy_conv_direct_scratch(Cin, H, W, Cout, kh, ph, dil, threads);
     if (t > n) n = t;
   }
   if (winograd(Cin, Cout, kh, kw, stride, ph, pw, dil, groups, Ho, Wo)) {
@@ -225,7 +225,7 @@ size_t hy_conv_scratch(int Cin, int H, int W, int Cout, int kh, int kw,
                (winograd(Mg, Cg, kh, kw, 1, q, dil * (kw - 1) - pw, dil, 1, H, W)
                     ? hy_conv_winograd_scratch(Mg, Ho, Wo, Cg, q, threads)
                 : direct(Mg, Cg, kh, kw, 1, ph, pw, 1)
-                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, q, dil)
+                    ? hy_conv_direct_scratch(Mg, Ho, Wo, Cg, kh, q, dil, threads)
                     : Kt * (size_t)hy_conv_band_rows(Kt * W, H) * W);
     if (t > n) n = t;
   }

@@ -131,14 +131,27 @@ int hy_conv_direct_fits(int Cin, int Cout, int k, int stride, int groups) {
 /* Floats per output channel of the padded dy band: whole 64-byte lines. */
 static size_t dy_plane(int rows, int Wp) { return round16((size_t)rows * Wp); }
 
-size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil) {
+/* Threads that each run whole bands of the forward (as the Winograd kernel
+ * does): a band's padded input stays in the L2 of the core that copied it.
+ * Below two bands a thread, the threads share each band. */
+static int band_threads(int Ho, int threads) { return Ho >= 2 * threads ? threads : 1; }
+
+/* Floats of one padded input band with its slack. */
+static size_t band_size(const kernels *kn, int Cin, int rows, int Wp, int reach) {
+  size_t x = (size_t)Cin * (rows + reach) * Wp;
+  return x + slack(kn, x, Wp, reach);
+}
+
+size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil,
+                              int threads) {
   if (!hy_conv_direct_fits(Cin, Cout, k, 1, 1)) return 0;
   const kernels *kn = pick(Cout);
   int reach = dil * (k - 1), Wp = W + 2 * pad, Ho = H + 2 * pad - reach;
   int rows = band_rows(Cin, Ho, Wp, reach);
-  size_t x = (size_t)Cin * (rows + reach) * Wp, xb = x + slack(kn, x, Wp, reach);
-  size_t w = packed_w(kn, Cin, Cout, k), dyb = (size_t)Cout * dy_plane(rows, Wp);
-  return xb + (w > dyb ? w : dyb);
+  size_t xb = band_size(kn, Cin, rows, Wp, reach);
+  size_t fwd = packed_w(kn, Cin, Cout, k) + (size_t)band_threads(Ho, threads < 1 ? 1 : threads) * xb;
+  size_t dw = xb + (size_t)Cout * dy_plane(rows, Wp);
+  return fwd > dw ? fwd : dw;
 }
 
 /* One channel of the band: rows r0 - pad .. r0 + rows + reach - pad, zero
@@ -208,6 +221,31 @@ static void tiles_task(void *p, int task, int thread) {
   }
 }
 
+static void set_band(direct_job *j, int r0, int rows) {
+  j->r0 = r0;
+  j->rows = r0 + rows < j->Ho ? rows : j->Ho - r0;
+  j->tiles = (int)(((size_t)j->rows * j->Wp + j->kn->px - 1) / j->kn->px);
+}
+
+typedef struct {
+  const direct_job *j;
+  size_t xb; /* floats from one thread's padded band to the next */
+  int rows;  /* per band */
+} band_job;
+
+static void band_task(void *p, int band, int thread) {
+  const band_job *bj = p;
+  direct_job j = *bj->j;
+  j.xb += (size_t)thread * bj->xb;
+  j.plane = (size_t)(bj->rows + j.reach) * j.Wp;
+  set_band(&j, band * bj->rows, bj->rows);
+  for (int c = 0; c < j.Cin; c++) pad_task(&j, c, thread);
+  size_t xfloats = (size_t)j.Cin * j.plane;
+  memset(j.xb + xfloats, 0, sizeof(float) * slack(j.kn, xfloats, j.Wp, j.reach));
+  int blocks = (j.Cout + j.kn->co - 1) / j.kn->co;
+  for (int t = 0; t < blocks * ((j.tiles + CHUNK - 1) / CHUNK); t++) tiles_task(&j, t, thread);
+}
+
 void hy_conv_direct_forward(float *y, const float *x, const float *w, const float *b, int Cin,
                             int H, int W, int Cout, int k, int pad, int dil, int accumulate,
                             int relu, float *scratch, hy_pool *pool) {
@@ -229,13 +267,21 @@ void hy_conv_direct_forward(float *y, const float *x, const float *w, const floa
   int rows = band_rows(Cin, j.Ho, Wp, reach);
   j.xb = scratch + packed_w(kn, Cin, Cout, k);
   j.plane = (size_t)(rows + reach) * Wp;
+  int threads = band_threads(j.Ho, hy_pool_threads(pool));
+  if (threads > 1) {
+    /* bands in a multiple of the thread count, as even as they can be */
+    int nb = (j.Ho + rows - 1) / rows;
+    nb = (nb + threads - 1) / threads * threads;
+    band_job bj = {&j, band_size(kn, Cin, rows, Wp, reach), (j.Ho + nb - 1) / nb};
+    hy_pool_run(pool, (j.Ho + bj.rows - 1) / bj.rows, band_task, &bj);
+    return;
+  }
   /* the slack past the last channel: read by tiles that are dropped */
   size_t xfloats = (size_t)Cin * j.plane;
   memset(j.xb + xfloats, 0, sizeof(float) * slack(kn, xfloats, Wp, reach));
   for (j.r0 = 0; j.r0 < j.Ho; j.r0 += rows) {
-    j.rows = j.r0 + rows < j.Ho ? rows : j.Ho - j.r0;
+    set_band(&j, j.r0, rows);
     hy_pool_run(pool, Cin, pad_task, &j);
-    j.tiles = (int)(((size_t)j.rows * Wp + kn->px - 1) / kn->px);
     hy_pool_run(pool, blocks * ((j.tiles + CHUNK - 1) / CHUNK), tiles_task, &j);
   }
 }

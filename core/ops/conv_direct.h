@@ -32,9 +32,11 @@ int hy_conv_direct_fits(int Cin, int Cout, int k, int stride, int groups);
  * picks by CPU again. Process-global; set it before sizing scratch. */
 void hy_conv_direct_set_avx2(int on);
 
-/* Floats of scratch (repacked filter, padded input band, padded dy band)
- * for either call below; 0 if the conv does not fit. */
-size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil);
+/* Floats of scratch (repacked filter, padded input bands, padded dy band)
+ * for either call below on a pool of at most `threads` threads; 0 if the
+ * conv does not fit. */
+size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, int dil,
+                              int threads);
 
 /* y = b + conv(x, w), with relu max(0, .) (accumulate 0), or y += conv(x, w)
  * (accumulate 1, b and relu ignored), one image, stride 1, padding pad on
