@@ -195,7 +195,7 @@ static void forward(void *p) {
   case OP_MEANMAX: hy_channel_meanmax_forward(c->y, c->arg, c->x, c->N, c->C, c->H, c->W, c->pool); break;
   case OP_MUL_CH: hy_mul_forward(c->y, c->x, c->b, HY_BCAST_CHANNEL, c->N, c->C, c->H, c->W, c->pool); break;
   case OP_ADD: hy_add_forward(c->y, c->x, c->aux, HY_BCAST_NONE, c->N, c->C, c->H, c->W, c->pool); break;
-  case OP_TOKENS: hy_to_tokens_forward(c->y, c->x, c->N, c->C, c->H * c->W, c->pool); break;
+  case OP_TOKENS: hy_to_tokens_forward(c->y, c->x, NULL, c->N, c->C, c->H * c->W, c->pool); break;
   case OP_NEAREST:
     hy_resize_nearest_forward(c->y, c->x, c->N, c->C, c->H, c->W, c->Ho, c->Wo, c->pool);
     break;

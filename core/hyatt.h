@@ -44,3 +44,4 @@
 #include "softmax.h"
 #include "tensorfile.h"
 #include "train.h"
+#include "transpose.h"

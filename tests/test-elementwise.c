@@ -1,8 +1,9 @@
-/* Elementwise, pooling, concat, resize and pad ops (core/ops/elementwise,
- * pooling, concat, resize, pad): fast vs naive on odd shapes with batch 1
- * and 2, the same bits for 1 and 3 threads, backward vs finite differences
- * for every input, accumulation (+=), max ties, the bilinear worked example,
- * PyTorch's adaptive bins, and PyTorch fixtures (tests/reference/ops_elem.py).
+/* Elementwise, pooling, concat, resize, pad and token layout ops
+ * (core/ops/elementwise, pooling, concat, resize, pad, transpose): fast vs
+ * naive on odd shapes with batch 1 and 2, the same bits for 1 and 3 threads,
+ * backward vs finite differences for every input, accumulation (+=), max
+ * ties, the bilinear worked example, PyTorch's adaptive bins, and PyTorch
+ * fixtures (tests/reference/ops_elem.py).
  *
  * Tolerances: fast vs naive 1e-6 abs + 1e-5 rel (float vs double sums);
  * fixtures 1e-5 abs + 1e-5 rel (float64 PyTorch, float32 for resizes);
@@ -448,6 +449,45 @@ static void test_concat(void) {
   }
 }
 
+/* The token layout changes against index loops: both splits (a side of a
+ * few channels and of many), the summed addend, accumulation, 3 threads. */
+static void test_tokens(void) {
+  tu_rng rng = tu_rng_new(12);
+  static const int cases[][3] = {{1, 8, 1000}, {2, 3, 37}, {1, 40, 65}, {2, 70, 5}, {1, 1, 1}};
+  for (size_t s = 0; s < G_N_ELEMENTS(cases); s++) {
+    int N = cases[s][0], C = cases[s][1], HW = cases[s][2];
+    size_t n = (size_t)N * C * HW;
+    float *x = frand(&rng, n), *x2 = frand(&rng, n), *base = frand(&rng, n);
+    float *sum = fnew(n), *tok = fnew(n), *got = fnew(n), *acc = fnew(n), *want = fnew(n);
+    for (int b = 0; b < N; b++)
+      for (int c = 0; c < C; c++)
+        for (int p = 0; p < HW; p++) {
+          size_t i = ((size_t)b * C + c) * HW + p, t = ((size_t)b * HW + p) * C + c;
+          tok[t] = x[i];
+          sum[t] = x[i] + x2[i];
+        }
+    for (int run = 0; run < 2; run++) {
+      hy_pool *pool = run ? pool3 : NULL;
+      hy_to_tokens_forward(got, x, NULL, N, C, HW, pool);
+      tu_assert_close("to_tokens", got, tok, n, 0, 0);
+      hy_to_tokens_forward(got, x, x2, N, C, HW, pool);
+      tu_assert_close("to_tokens + x2", got, sum, n, 0, 0);
+      hy_from_tokens_forward(got, tok, N, C, HW, pool);
+      tu_assert_close("from_tokens", got, x, n, 0, 0);
+      /* backward adds: dx += the other layout of dy */
+      memcpy(acc, base, n * sizeof *acc);
+      hy_to_tokens_backward(acc, tok, N, C, HW, pool);
+      for (size_t i = 0; i < n; i++) want[i] = base[i] + x[i];
+      tu_assert_close("to_tokens backward", acc, want, n, 0, 0);
+      memcpy(acc, base, n * sizeof *acc);
+      hy_from_tokens_backward(acc, x, N, C, HW, pool);
+      for (size_t i = 0; i < n; i++) want[i] = base[i] + tok[i];
+      tu_assert_close("from_tokens backward", acc, want, n, 0, 0);
+    }
+    collect();
+  }
+}
+
 static const int resize_cases[][6] = {
     {2, 3, 3, 5, 6, 10},  /* x2 up */
     {1, 1, 8, 10, 4, 5},  /* [::2, ::2] */
@@ -693,6 +733,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/elementwise/adaptive-avgpool", test_adaptive_avgpool);
   g_test_add_func("/elementwise/add-mul", test_add_mul);
   g_test_add_func("/elementwise/concat", test_concat);
+  g_test_add_func("/elementwise/tokens", test_tokens);
   g_test_add_func("/elementwise/resize", test_resize);
   g_test_add_func("/elementwise/bilinear-example", test_bilinear_example);
   g_test_add_func("/elementwise/pad", test_pad);

@@ -20,7 +20,7 @@ void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int 
   size_t n = (size_t)T * C;
   hy_plan_push(p, "%s", name);
   hy_conv_layer_plan(&b->pos, p, "pos", N, C, H, W, C, 3, 1, 1, 1, C, 1);
-  b->x1 = hy_plan_act(p, n, &b->dx1);
+  b->dx1 = hy_plan_dact(p, n);
   b->t0 = hy_plan_act(p, n, &b->dt0);
   hy_ln_layer_plan(&b->norm1, p, "norm1", T, C, LN_EPS);
   hy_plan_push(p, "attn");
@@ -74,8 +74,7 @@ void hy_block_forward(hy_block *b, const float *x, const hy_run *r) {
   int n = N * HW * C;
   b->x = x;
   hy_conv_layer_forward(&b->pos, x, r);
-  hy_add_forward(b->x1, x, b->pos.y, HY_BCAST_NONE, N, C, b->H, b->W, r->pool);
-  hy_to_tokens_forward(b->t0, b->x1, N, C, HW, r->pool);
+  hy_to_tokens_forward(b->t0, x, b->pos.y, N, C, HW, r->pool);
   hy_ln_layer_forward(&b->norm1, b->t0, r);
   if (b->global)
     hy_mhsa_forward(b->att, b->cache, b->norm1.y, b->qkv_w, b->lepe_w, b->lepe_b, b->proj_w,

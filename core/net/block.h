@@ -17,7 +17,7 @@ typedef struct hy_block {
   hy_bra_dims bra;
   hy_mhsa_dims mhsa;
   hy_conv_layer pos;     /* depthwise 3×3, bias */
-  float *x1, *dx1;       /* [N][C][H][W] x + pos(x) */
+  float *dx1;            /* [N][C][H][W] gradient of x + pos(x) */
   float *t0, *dt0;       /* [N][H·W][C] tokens */
   hy_ln_layer norm1, norm2;
   float *qkv_w, *gqkv_w; /* [3C][C] */

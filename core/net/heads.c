@@ -43,9 +43,10 @@ void hy_heads_plan(hy_heads *h, hy_plan *p, const hy_net_config *cfg, int N) {
   hy_conv_bn_plan_fold(&h->img, p);
   hy_relu_layer_plan(&h->i, p, (size_t)N * E * H2 * W2);
   h->z = hy_plan_act(p, (size_t)N * (D + E + K) * H2 * W2, &h->dz);
-  if (N == 1 && h->z) { /* g and i are written where the concat puts them, and not copied */
+  if (N == 1 && h->z) { /* g, i and head 2's output are written where the concat puts them */
     h->g.y = h->z;
     h->i.y = h->z + (size_t)D * H2 * W2;
+    h->h2.out.y = h->z + (size_t)(D + E) * H2 * W2; /* its own kept buffer stays untouched */
   }
   head_plan(&h->h3, p, "head3", N, D + E + K, cfg->mid_width, K, H2, W2, 0);
   hy_plan_keep(p, 1);
