@@ -1,5 +1,6 @@
 #include "dwconv.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -55,49 +56,70 @@ static float edge_pixel(float acc, const float *x, const float *w, int H, int W,
   return acc;
 }
 
-/* y (+)= depthwise conv of one plane: per output row and kernel row, one
- * pass of 8-wide vectors over the interior columns with the K taps unrolled
- * (K, S compile-time constants), the edge columns peeled. */
+/* Sixteen floats: two ymm in the avx2 clone, one zmm in the avx512f one. */
+typedef float v16 __attribute__((vector_size(64)));
+
+ALWAYS_INLINE void load16(v16 *v, const float *p, int S) {
+  float t[16];
+  for (int l = 0; l < 16; l++) t[l] = p[l * S];
+  memcpy(v, t, sizeof *v);
+}
+
+/* y (+)= depthwise conv of one plane: per output row, vectors of 16 then 8
+ * interior columns keep their sum in registers over all K x K taps (K, S
+ * compile-time constants), stored once; the edge columns peeled. Every sum
+ * runs in the order (ky, kx), as edge_pixel's. */
 ALWAYS_INLINE void plane_t(float *restrict y, const float *restrict x,
                            const float *restrict w, float bias, int init, int H,
                            int W, int Ho, int Wo, int K, int S, int P) {
   int lo, hi;
   interior_cols(&lo, &hi, W, Wo, K, S, P);
-  int n8 = (hi - lo) / 8 * 8;
   for (int oy = 0; oy < Ho; oy++) {
     float *restrict yr = y + (size_t)oy * Wo;
-    if (init)
-      for (int ox = 0; ox < Wo; ox++) yr[ox] = bias;
-    for (int ky = 0; ky < K; ky++) {
-      int iy = oy * S - P + ky;
-      if (iy < 0 || iy >= H) continue;
-      const float *xr = x + (size_t)iy * W + (lo * S - P);
-      const float *wr = w + ky * K;
-      float *restrict yb = yr + lo;
-      int i = 0;
-      for (; i < n8; i += 8) {
-        v8 acc, xv;
-        memcpy(&acc, yb + i, sizeof acc);
+    int ky0 = clampi(P - oy * S, 0, K), ky1 = clampi(H + P - oy * S, ky0, K);
+    /* x's index of tap (0, 0) of output column 0 (negative at the top) */
+    ptrdiff_t x0 = (ptrdiff_t)(oy * S - P) * W - P;
+    int i = lo;
+    for (; i + 16 <= hi; i += 16) {
+      v16 acc, xv;
+      if (init)
+        acc = (v16){0} + bias;
+      else
+        memcpy(&acc, yr + i, sizeof acc);
+      for (int ky = ky0; ky < ky1; ky++)
         for (int kx = 0; kx < K; kx++) {
-          load8(&xv, xr + i * S + kx, S);
-          acc += wr[kx] * xv;
+          load16(&xv, x + x0 + (ptrdiff_t)ky * W + i * S + kx, S);
+          acc += w[ky * K + kx] * xv;
         }
-        memcpy(yb + i, &acc, sizeof acc);
-      }
-      for (; i < hi - lo; i++) {
-        float s = yb[i];
-        for (int kx = 0; kx < K; kx++) s += wr[kx] * xr[i * S + kx];
-        yb[i] = s;
-      }
+      memcpy(yr + i, &acc, sizeof acc);
+    }
+    for (; i + 8 <= hi; i += 8) {
+      v8 acc, xv;
+      if (init)
+        acc = (v8){0} + bias;
+      else
+        memcpy(&acc, yr + i, sizeof acc);
+      for (int ky = ky0; ky < ky1; ky++)
+        for (int kx = 0; kx < K; kx++) {
+          load8(&xv, x + x0 + (ptrdiff_t)ky * W + i * S + kx, S);
+          acc += w[ky * K + kx] * xv;
+        }
+      memcpy(yr + i, &acc, sizeof acc);
+    }
+    for (; i < hi; i++) {
+      float acc = init ? bias : yr[i];
+      for (int ky = ky0; ky < ky1; ky++)
+        for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * x[x0 + (ptrdiff_t)ky * W + i * S + kx];
+      yr[i] = acc;
     }
     for (int ox = 0; ox < lo; ox++)
-      yr[ox] = edge_pixel(yr[ox], x, w, H, W, K, S, P, oy, ox);
+      yr[ox] = edge_pixel(init ? bias : yr[ox], x, w, H, W, K, S, P, oy, ox);
     for (int ox = hi; ox < Wo; ox++)
-      yr[ox] = edge_pixel(yr[ox], x, w, H, W, K, S, P, oy, ox);
+      yr[ox] = edge_pixel(init ? bias : yr[ox], x, w, H, W, K, S, P, oy, ox);
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) static void
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
 plane(float *y, const float *x, const float *w, float bias, int init, int H,
       int W, int Ho, int Wo, int K, int S, int P) {
 #define CASE(k, s)                                                   \
