@@ -1,13 +1,11 @@
 #include "conv_transpose.h"
 
 #include <cblas.h>
-#include <math.h>
 #include <string.h>
 
 #include "activation.h"
 #include "conv.h"
 #include "conv_winograd.h"
-#include "vecmath.h"
 
 int hy_conv_transpose_out_size(int in, int k, int stride, int pad) {
   return (in - 1) * stride - 2 * pad + k;
@@ -57,16 +55,15 @@ static phase_parts phase_layout(float *base, int Cin, int H, int W, int Cout) {
 /* The four phases' 2x2 taps all lie in x's 3x3 neighbourhood of (i, j):
  * the forward is also one 3x3 conv (padding 1) of x with 4*Cout outputs,
  * q[ph * Cout + co], zero where a phase has no tap; y[co][2i + a][2j + b] =
- * q[ph][co][i][j]. With Winograd that is 2.25 Cin multiplications per
- * output instead of 4 Cin. Scratch: w3 [4 Cout][Cin][3][3] | q | the 3x3
- * conv's own scratch. */
+ * q[ph][co][i][j], which hy_conv_winograd_phases_forward stores there
+ * directly. With Winograd that is 2.25 Cin multiplications per output
+ * instead of 4 Cin. Scratch: w3 [4 Cout][Cin][3][3] | the 3x3 conv's own
+ * scratch. */
 static int by_winograd(int Cin, int H, int W, int Cout) {
   return hy_conv_winograd_fits(Cin, 4 * Cout, 3, 1, 1, 1, H, W);
 }
 
-static size_t wino_head(int Cin, int H, int W, int Cout) {
-  return al16((size_t)36 * Cout * Cin) + al16((size_t)4 * Cout * H * W);
-}
+static size_t wino_head(int Cout, int Cin) { return al16((size_t)36 * Cout * Cin); }
 
 /* wp[ph][co][ci][ty][tx] = w[ci][co][3 - a - 2ty][3 - b - 2tx], ph = 2a + b */
 static void phase_weights(float *wp, const float *w, int Cin, int Cout) {
@@ -83,7 +80,6 @@ typedef struct {
   float *y, *z;
   const float *cy, *cz, *b;
   int H, W, a, bx;
-  int Cout, relu; /* shuffle_task */
 } phase_job;
 
 /* y[co][2i + a][2j + b] = z[co][i + a][j + b] + bias */
@@ -122,7 +118,7 @@ size_t hy_conv_transpose_scratch(int Cin, int H, int W, int Cout, int kh,
     if (t > n) n = t;
   }
   if (by_phases(kh, kw, stride, ph, pw) && by_winograd(Cin, H, W, Cout)) {
-    size_t t = wino_head(Cin, H, W, Cout) + hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1, threads);
+    size_t t = wino_head(Cout, Cin) + hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1, threads);
     if (t > n) n = t;
   }
   return n;
@@ -144,43 +140,14 @@ static void wino_weights(float *w3, const float *w, int Cin, int Cout) {
         }
 }
 
-/* y[2j] = q0[j] + bias, y[2j + 1] = q1[j] + bias, clamped from below at
- * lo (0 for a ReLU, -inf for none: NaN passes either way). */
-HY_HOT static void interleave_row(float *restrict y, const float *restrict q0,
-                                  const float *restrict q1, float bias, float lo, int W) {
-  for (int jx = 0; jx < W; jx++) {
-    float u = q0[jx] + bias, v = q1[jx] + bias;
-    y[2 * jx] = u < lo ? lo : u;
-    y[2 * jx + 1] = v < lo ? lo : v;
-  }
-}
-
-/* y[co][2i + a][2j + b] = q[2a + b][co][i][j] + bias, ReLU'd if j->relu */
-static void shuffle_task(void *p, int co, int thread) {
-  const phase_job *j = p;
-  size_t plane = (size_t)j->H * j->W, cout_planes = (size_t)j->Cout * plane;
-  float bias = j->b ? j->b[co] : 0.0f, lo = j->relu ? 0.0f : -INFINITY;
-  float *y = j->y + (size_t)co * 4 * plane;
-  for (int i = 0; i < j->H; i++)
-    for (int a = 0; a < 2; a++) {
-      const float *q0 = j->cz + (2 * a) * cout_planes + (size_t)co * plane + (size_t)i * j->W;
-      interleave_row(y + (size_t)(2 * i + a) * 2 * j->W, q0, q0 + cout_planes, bias, lo, j->W);
-    }
-}
-
 static void forward_winograd(float *y, const float *x, const float *w, const float *b, int N,
                              int Cin, int H, int W, int Cout, int relu, float *scratch,
                              hy_pool *pool) {
-  float *w3 = scratch, *q = scratch + al16((size_t)36 * Cout * Cin);
-  float *conv = scratch + wino_head(Cin, H, W, Cout);
+  float *w3 = scratch, *conv = scratch + wino_head(Cout, Cin);
   wino_weights(w3, w, Cin, Cout);
-  for (int n = 0; n < N; n++) {
-    hy_conv_winograd_forward(q, x + (size_t)n * Cin * H * W, w3, NULL, Cin, H, W, 4 * Cout, 1, 0, 0,
-                             conv, pool);
-    phase_job j = {.y = y + (size_t)n * Cout * 4 * H * W, .cz = q, .b = b, .H = H, .W = W,
-                   .Cout = Cout, .relu = relu};
-    hy_pool_run(pool, Cout, shuffle_task, &j);
-  }
+  for (int n = 0; n < N; n++)
+    hy_conv_winograd_phases_forward(y + (size_t)n * Cout * 4 * H * W, x + (size_t)n * Cin * H * W,
+                                    w3, b, Cin, H, W, Cout, relu, conv, pool);
 }
 
 static void forward_phases(float *y, const float *x, const float *w, const float *b, int N,
@@ -230,7 +197,7 @@ double hy_conv_transpose_flops(int N, int Cin, int H, int W, int Cout, int kh,
   return 2.0 * N * Cin * Cout * kh * kw * H * W;
 }
 
-/* relu: the Winograd path clamps in its shuffle; the others get a ReLU
+/* relu: the Winograd path clamps in its stores; the others get a ReLU
  * pass of their own. */
 static void convt_forward(float *y, const float *x, const float *w, const float *b, int N,
                           int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,

@@ -46,3 +46,16 @@ void hy_conv_winograd_forward(float *y,       /* [Cout][Ho][Wo] */
                               const float *b, /* [Cout] or NULL */
                               int Cin, int H, int W, int Cout, int pad, int accumulate,
                               int relu, float *scratch, hy_pool *pool);
+
+/* The 4x4, stride 2, padding 1 transposed conv (conv_transpose.c) as this
+ * 3x3 conv (padding 1) of x with 4 Cout outputs, w [4 Cout][Cin][3][3]:
+ * output channel ph * Cout + co, ph = 2a + b, lands in its phase of y,
+ * y[co][2i + a][2j + b] = b[co] + conv(x, w)[ph * Cout + co][i][j] (ReLU'd
+ * with relu), with no map of 4 Cout channels in between. Scratch:
+ * hy_conv_winograd_scratch(Cin, H, W, 4 * Cout, 1, threads). */
+void hy_conv_winograd_phases_forward(float *y,       /* [Cout][2H][2W] */
+                                     const float *x, /* [Cin][H][W] */
+                                     const float *w, /* [4 Cout][Cin][3][3] */
+                                     const float *b, /* [Cout] or NULL */
+                                     int Cin, int H, int W, int Cout, int relu, float *scratch,
+                                     hy_pool *pool);
