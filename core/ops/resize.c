@@ -2,6 +2,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "vecmath.h"
 
@@ -196,6 +199,21 @@ static HY_HOT void bilinear_row_x2(float *restrict y, const float *restrict a,
     y[o] = l0[o] * (wa * a[i0[o]] + wb * b[i0[o]]) + l1[o] * (wa * a[i1[o]] + wb * b[i1[o]]);
 }
 
+/* dst[0..n) = src[0..n), with non-temporal stores where dst is aligned.
+ * The x2 upsampling writes the network's full-size heatmaps (16 MB for
+ * `small`), read only after the pass, from memory either way: without the
+ * read for ownership, writing them costs half (measured 2.4 -> 1.2 ms). */
+static void stream_row(float *dst, const float *src, int n) {
+#if defined(__SSE2__)
+  int i = 0;
+  for (; i < n && ((uintptr_t)(dst + i) & 15); i++) dst[i] = src[i];
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+#else
+  memcpy(dst, src, sizeof(float) * (size_t)n);
+#endif
+}
+
 typedef struct {
   float *buf[2];
   int tag[2];
@@ -223,15 +241,19 @@ static void bilinear_fwd_task(void *p, int t, int thread) {
   row_cache rc = {{mine, mine + c->OW}, {-1, -1}};
   for (int oy = oy0; oy < oy1; oy++) {
     taps v = lin_taps(oy, c->H, c->OH);
-    if (c->x2) {
-      bilinear_row_x2(y + (size_t)oy * c->OW, x + (size_t)v.i0 * c->W, v.l0,
-                      x + (size_t)v.i1 * c->W, v.l1, c->scratch, c->OW);
+    if (c->x2) { /* the row in L1 first, then streamed out */
+      bilinear_row_x2(mine, x + (size_t)v.i0 * c->W, v.l0, x + (size_t)v.i1 * c->W, v.l1,
+                      c->scratch, c->OW);
+      stream_row(y + (size_t)oy * c->OW, mine, c->OW);
       continue;
     }
     const float *a = cached_row(&rc, v.i0, v.i1, c, x);
     const float *b = cached_row(&rc, v.i1, v.i0, c, x);
     vblend(y + (size_t)oy * c->OW, a, v.l0, b, v.l1, c->OW);
   }
+#if defined(__SSE2__)
+  _mm_sfence(); /* the streamed rows are visible before the task counts as done */
+#endif
 }
 
 void hy_resize_bilinear_forward(float *y, const float *x, int N, int C, int H,
