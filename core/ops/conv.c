@@ -107,27 +107,27 @@ typedef struct {
   int H, W;
 } parity_job;
 
-/* The four parity planes of input channel c: P[i][jx] = x[2i - pr][2jx - pc],
- * zero outside x (W is even, so only column 0 or w1 - 1 is). */
-static HY_HOT void split_task(void *p, int c, int thread) {
+/* Parity plane 4c + par of input channel c: P[i][jx] = x[2i - pr][2jx - pc],
+ * zero outside x (W is even, so only column 0 or w1 - 1 is). One task a
+ * plane, not a channel: the s1 embedding has a single input channel. */
+static HY_HOT void split_task(void *p, int plane, int thread) {
   const parity_job *j = p;
   int h1 = j->H / 2 + 1, w1 = j->W / 2 + 1, half = j->W / 2;
+  int c = plane / 4, par = plane % 4;
+  int pr = par / 2, pc = par % 2;
   const float *x = j->x + (size_t)c * j->H * j->W;
-  for (int par = 0; par < 4; par++) {
-    int pr = par / 2, pc = par % 2;
-    float *P = j->P + ((size_t)c * 4 + par) * h1 * w1;
-    for (int i = 0; i < h1; i++) {
-      int iy = 2 * i - pr;
-      float *row = P + (size_t)i * w1;
-      if (iy < 0 || iy >= j->H) {
-        memset(row, 0, sizeof(float) * (size_t)w1);
-        continue;
-      }
-      const float *xr = x + (size_t)iy * j->W + pc; /* row[pc + k] = column 2k + pc */
-      float *dst = row + pc;
-      for (int k = 0; k < half; k++) dst[k] = xr[2 * k];
-      row[pc ? 0 : half] = 0.0f;
+  float *P = j->P + (size_t)plane * h1 * w1;
+  for (int i = 0; i < h1; i++) {
+    int iy = 2 * i - pr;
+    float *row = P + (size_t)i * w1;
+    if (iy < 0 || iy >= j->H) {
+      memset(row, 0, sizeof(float) * (size_t)w1);
+      continue;
     }
+    const float *xr = x + (size_t)iy * j->W + pc; /* row[pc + k] = column 2k + pc */
+    float *dst = row + pc;
+    for (int k = 0; k < half; k++) dst[k] = xr[2 * k];
+    row[pc ? 0 : half] = 0.0f;
   }
 }
 
@@ -170,7 +170,7 @@ static void forward_parities(float *y, const float *x, const float *w, const flo
   parity_weights(s.wp, w, Cin, Cout);
   for (int n = 0; n < N; n++) {
     parity_job j = {.x = x + (size_t)n * Cin * H * W, .P = s.P, .H = H, .W = W};
-    hy_pool_run(pool, Cin, split_task, &j);
+    hy_pool_run(pool, 4 * Cin, split_task, &j);
     hy_conv_forward(y + (size_t)n * Cout * (H / 2) * (W / 2), s.P, s.wp, b, 1, 4 * Cin, H / 2 + 1,
                     W / 2 + 1, Cout, 2, 2, 1, 0, 0, 1, 1, s.conv, pool);
   }
@@ -186,7 +186,7 @@ static void backward_parities(float *dx, float *dw, const float *dy, const float
   for (int n = 0; n < N; n++) {
     parity_job j = {.x = x + (size_t)n * Cin * H * W, .P = s.P, .dP = s.dP,
                     .dx = dx ? dx + (size_t)n * Cin * H * W : NULL, .H = H, .W = W};
-    hy_pool_run(pool, Cin, split_task, &j);
+    hy_pool_run(pool, 4 * Cin, split_task, &j);
     if (dx) memset(s.dP, 0, nP * sizeof *s.dP);
     hy_conv_backward(dx ? s.dP : NULL, dw ? s.dwp : NULL, NULL,
                      dy + (size_t)n * Cout * (H / 2) * (W / 2), s.P, s.wp, 1, 4 * Cin, H / 2 + 1,
