@@ -221,6 +221,24 @@ static void tiles_task(void *p, int task, int thread) {
   }
 }
 
+typedef struct {
+  float *wp;
+  const float *w;
+  int Cin, Cout, kk, CO;
+} pack_job;
+
+/* w[co][c][t] -> wp[co / CO][c][t][co % CO] for block cb, missing channels zero */
+static void pack_task(void *p, int cb, int thread) {
+  const pack_job *j = p;
+  float *wp = j->wp + (size_t)cb * j->Cin * j->kk * j->CO;
+  for (int c = 0; c < j->Cin; c++)
+    for (int t = 0; t < j->kk; t++)
+      for (int q = 0; q < j->CO; q++) {
+        int co = cb * j->CO + q;
+        *wp++ = co < j->Cout ? j->w[((size_t)co * j->Cin + c) * j->kk + t] : 0.0f;
+      }
+}
+
 static void set_band(direct_job *j, int r0, int rows) {
   j->r0 = r0;
   j->rows = r0 + rows < j->Ho ? rows : j->Ho - r0;
@@ -254,16 +272,9 @@ void hy_conv_direct_forward(float *y, const float *x, const float *w, const floa
   direct_job j = {.kn = kn, .y = y, .x = x, .b = b, .wp = scratch, .Cin = Cin, .H = H, .W = W,
                   .Cout = Cout, .k = k, .pad = pad, .dil = dil, .accumulate = accumulate, .relu = relu,
                   .Ho = H + 2 * pad - reach, .Wo = W + 2 * pad - reach, .Wp = Wp, .reach = reach};
-  /* w[co][c][t] -> wp[co / CO][c][t][co % CO], missing channels zero */
-  int kk = k * k, blocks = (Cout + CO - 1) / CO;
-  float *wp = scratch;
-  for (int cb = 0; cb < blocks; cb++)
-    for (int c = 0; c < Cin; c++)
-      for (int t = 0; t < kk; t++)
-        for (int q = 0; q < CO; q++) {
-          int co = cb * CO + q;
-          *wp++ = co < Cout ? w[((size_t)co * Cin + c) * kk + t] : 0.0f;
-        }
+  int blocks = (Cout + CO - 1) / CO;
+  pack_job pj = {scratch, w, Cin, Cout, k * k, CO};
+  hy_pool_run(pool, blocks, pack_task, &pj);
   int rows = band_rows(Cin, j.Ho, Wp, reach);
   j.xb = scratch + packed_w(kn, Cin, Cout, k);
   j.plane = (size_t)(rows + reach) * Wp;
