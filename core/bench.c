@@ -183,7 +183,7 @@ static void forward(void *p) {
                                c->H * c->W, 1e-5f, 0.1f, c->pool);
     break;
   case OP_BRA:
-    hy_bra_forward(c->y, c->cache, c->x, c->w, c->b, LEPE_W(c), LEPE_B(c), PROJ_W(c), PROJ_B(c),
+    hy_bra_forward(c->y, c->cache, c->x, NULL, c->w, c->b, LEPE_W(c), LEPE_B(c), PROJ_W(c), PROJ_B(c),
                    c->bra, c->scratch, c->pool);
     break;
   case OP_MHSA:

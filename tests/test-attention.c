@@ -159,7 +159,7 @@ static void bra_free(bra_case *c) {
 }
 
 static void bra_fwd(bra_case *c) {
-  hy_bra_forward(c->y, c->cache, c->t[0], c->t[1], c->t[2], c->t[3], c->t[4],
+  hy_bra_forward(c->y, c->cache, c->t[0], NULL, c->t[1], c->t[2], c->t[3], c->t[4],
                  c->t[5], c->t[6], c->d, c->scratch, c->pool);
 }
 
@@ -212,6 +212,14 @@ static void test_bra_fast_vs_naive(void) {
     c.pool = pool2, c.scratch = scratch2, c.y = yi2;
     bra_fwd(&c);
     g_assert_cmpmem(yi2, c.ny * sizeof(float), yi, c.ny * sizeof(float));
+    /* with a residual, added as the output is written: res + y, bit for bit */
+    tu_rng rr = tu_rng_new(700 + s);
+    float *res = tu_random(&rr, c.ny, -1, 1);
+    hy_bra_forward(yi2, c.cache, c.t[0], res, c.t[1], c.t[2], c.t[3], c.t[4], c.t[5], c.t[6],
+                   c.d, c.scratch, c.pool);
+    for (size_t i = 0; i < c.ny; i++) yi[i] += res[i];
+    g_assert_cmpmem(yi2, c.ny * sizeof(float), yi, c.ny * sizeof(float));
+    g_free(res);
     c.d.infer = 0, c.pool = NULL, c.scratch = scratch1, c.y = y_train;
     g_free(yi), g_free(yi2), g_free(scratch2);
     bra_fwd(&c); /* the training cache again, for backward */

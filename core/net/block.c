@@ -40,7 +40,10 @@ void hy_block_plan(hy_block *b, hy_plan *p, const char *name, int N, int C, int 
     b->cache = hy_plan_act(p, hy_bra_cache_size(b->bra), NULL);
     hy_plan_scratch(p, hy_bra_scratch_size(b->bra, p->threads));
   }
-  b->att = hy_plan_act(p, n, &b->datt);
+  if (global)
+    b->att = hy_plan_act(p, n, &b->datt);
+  else
+    b->datt = hy_plan_dact(p, n);
   b->t1 = hy_plan_act(p, n, &b->dt1);
   hy_ln_layer_plan(&b->norm2, p, "norm2", T, C, LN_EPS);
   hy_linear_layer_plan(&b->fc1, p, "mlp.0", T, C, mlp_ratio * C, 1);
@@ -76,13 +79,14 @@ void hy_block_forward(hy_block *b, const float *x, const hy_run *r) {
   hy_conv_layer_forward(&b->pos, x, r);
   hy_to_tokens_forward(b->t0, x, b->pos.y, N, C, HW, r->pool);
   hy_ln_layer_forward(&b->norm1, b->t0, r);
-  if (b->global)
+  if (b->global) {
     hy_mhsa_forward(b->att, b->cache, b->norm1.y, b->qkv_w, b->lepe_w, b->lepe_b, b->proj_w,
                     b->proj_b, b->mhsa, r->scratch, r->pool);
-  else
-    hy_bra_forward(b->att, b->cache, b->norm1.y, b->qkv_w, b->qkv_b, b->lepe_w, b->lepe_b,
+    hy_add_forward(b->t1, b->t0, b->att, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
+  } else { /* the residual is added as BRA writes its output */
+    hy_bra_forward(b->t1, b->cache, b->norm1.y, b->t0, b->qkv_w, b->qkv_b, b->lepe_w, b->lepe_b,
                    b->proj_w, b->proj_b, b->bra, r->scratch, r->pool);
-  hy_add_forward(b->t1, b->t0, b->att, HY_BCAST_NONE, 1, 1, 1, n, r->pool);
+  }
   if (b->fused_mlp) {
     hy_mlp_weights w = {b->norm2.w, b->norm2.b, b->norm2.eps, b->fc1.w, b->fc1.b, b->fc2.w, b->fc2.b};
     hy_mlp_residual_forward(b->t2, b->t1, &w, b->fc1.T, C, b->fc1.cout, r->scratch, r->pool);

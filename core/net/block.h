@@ -27,8 +27,7 @@ typedef struct hy_block {
   float *proj_w, *gproj_w; /* [C][C] */
   float *proj_b, *gproj_b; /* [C] */
   float *cache;          /* what the attention op saves for backward */
-  size_t attn_scratch;
-  float *att, *datt;     /* [N][H·W][C] attention output */
+  float *att, *datt;     /* [N][H·W][C] attention output (att: MHSA only, BRA adds t0 itself) */
   float *t1, *dt1;       /* t0 + att */
   hy_linear_layer fc1, fc2;
   float *g, *dg;         /* GELU(fc1) [N·H·W][rC] */

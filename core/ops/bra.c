@@ -160,7 +160,7 @@ typedef struct regions_job {
   float *dst;       /* to_regions: [N][R][T][C]; from_regions: [N][H][W][C] */
   const float *src;
   geo g;
-  int add;          /* from_regions: += instead of = */
+  const float *res; /* from_regions: NULL, or added (may be dst) */
 } regions_job;
 
 /* One padded map row: cropped copy in, zeros for the padding. */
@@ -192,20 +192,22 @@ static void from_regions_task(void *ctx, int task, int thread) {
     nv = nv < 0 ? 0 : nv > g.rw ? g.rw : nv;
     float *d = j->dst + ((size_t)(n * g.H + y) * g.W + x0) * g.C;
     size_t cnt = (size_t)nv * g.C;
-    if (j->add)
-      for (size_t k = 0; k < cnt; k++) d[k] += s[k];
-    else
+    if (j->res) {
+      const float *r = j->res + ((size_t)(n * g.H + y) * g.W + x0) * g.C;
+      for (size_t k = 0; k < cnt; k++) d[k] = r[k] + s[k];
+    } else {
       memcpy(d, s, cnt * sizeof *d);
+    }
   }
 }
 
 static void to_regions(float *xr, const float *x, geo g, hy_pool *pool) {
-  regions_job j = {xr, x, g, 0};
+  regions_job j = {xr, x, g, NULL};
   hy_pool_run(pool, g.N * g.Hp, to_regions_task, &j);
 }
 
-static void from_regions(float *y, const float *yr, geo g, int add, hy_pool *pool) {
-  regions_job j = {y, yr, g, add};
+static void from_regions(float *y, const float *yr, const float *res, geo g, hy_pool *pool) {
+  regions_job j = {y, yr, g, res};
   hy_pool_run(pool, g.N * g.H, from_regions_task, &j);
 }
 
@@ -926,7 +928,7 @@ static int fused_attention(geo g, hy_bra_dims d) { return 0; }
 static void attn_infer_task(void *ctx, int task, int thread) {}
 #endif
 
-void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
+void hy_bra_forward(float *y, float *cache, const float *x, const float *res, const float *qkv_w,
                     const float *qkv_b, const float *lepe_w,
                     const float *lepe_b, const float *proj_w,
                     const float *proj_b, hy_bra_dims d, float *scratch,
@@ -948,7 +950,7 @@ void hy_bra_forward(float *y, float *cache, const float *x, const float *qkv_w,
   hy_bra_lepe_forward(j.c.opre, g.C, j.c.qkv + 2 * g.C, 3 * g.C, lepe_w, lepe_b,
                       g.N, g.S, g.rh, g.rw, g.C, 5, j.s.lepe, pool);
   hy_bra_linear_forward(j.s.yr, j.c.opre, proj_w, proj_b, nrt, g.C, g.C, pool);
-  from_regions(y, j.s.yr, g, 0, pool);
+  from_regions(y, j.s.yr, res, g, pool);
 }
 
 /* ---- backward ----------------------------------------------------------- */
@@ -1048,7 +1050,7 @@ void hy_bra_backward(float *dx, float *dqkv_w, float *dqkv_b, float *dlepe_w,
   if (dx) memset(j.s.dopre, 0, (size_t)nrt * g.C * sizeof *j.s.dopre);
   hy_bra_linear_backward(dx ? j.s.dopre : NULL, dqkv_w, dqkv_b, j.s.dqkv, j.s.dyr,
                          qkv_w, nrt, g.C, 3 * g.C, j.s.lin, pool);
-  if (dx) from_regions(dx, j.s.dopre, g, 1, pool);
+  if (dx) from_regions(dx, j.s.dopre, dx, g, pool);
 }
 
 /* ---- naive reference ---------------------------------------------------- */

@@ -69,9 +69,12 @@ double hy_bra_flops(hy_bra_dims d);
 /* The routing indices inside a cache filled by hy_bra_forward. */
 const int32_t *hy_bra_cache_idx(const float *cache, hy_bra_dims d); /* [N][S*S][topk] */
 
+/* y = res + BRA(x): res is the block's residual (NULL: none), added as
+ * the attention's output is written back. */
 void hy_bra_forward(float *y,            /* [N][H][W][C] */
                     float *cache,        /* hy_bra_cache_size */
                     const float *x,      /* [N][H][W][C] */
+                    const float *res,    /* [N][H][W][C] or NULL */
                     const float *qkv_w,  /* [3C][C] */
                     const float *qkv_b,  /* [3C] */
                     const float *lepe_w, /* [C][1][5][5] */

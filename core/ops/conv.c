@@ -27,6 +27,11 @@ int hy_conv_band_rows(size_t rows_k, int Hout) {
   return rows > (size_t)Hout ? Hout : (int)rows;
 }
 
+int hy_conv_band_threads(int rows, int threads) {
+  if (threads < 1) threads = 1;
+  return rows >= 2 * threads ? threads : 1;
+}
+
 int hy_conv_out_size(int in, int k, int stride, int pad, int dil) {
   return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1;
 }

@@ -86,6 +86,13 @@ void hy_conv_set_band_floats(size_t n);
  * (K x Wout), at least 1, at most Hout. */
 int hy_conv_band_rows(size_t rows_k, int Hout);
 
+/* Threads of a pool of `threads` that each run whole bands of the direct
+ * and Winograd kernels (a band's transformed or padded input then stays in
+ * the L2 of the core that wrote it, and no thread waits for the other
+ * twice a band): all of them when there are at least two rows (output or
+ * tile rows) a thread, else 1 (the threads share each band). */
+int hy_conv_band_threads(int rows, int threads);
+
 /* The building blocks, shared with conv_transpose. Geometry of a conv from
  * an image [C][H][W] to [Hout][Wout]; a band is output rows [r0, r1).
  * im2col writes col[C*kh*kw][(r1 - r0)*Wout] (zeros where the window

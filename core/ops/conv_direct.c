@@ -131,11 +131,6 @@ int hy_conv_direct_fits(int Cin, int Cout, int k, int stride, int groups) {
 /* Floats per output channel of the padded dy band: whole 64-byte lines. */
 static size_t dy_plane(int rows, int Wp) { return round16((size_t)rows * Wp); }
 
-/* Threads that each run whole bands of the forward (as the Winograd kernel
- * does): a band's padded input stays in the L2 of the core that copied it.
- * Below two bands a thread, the threads share each band. */
-static int band_threads(int Ho, int threads) { return Ho >= 2 * threads ? threads : 1; }
-
 /* Floats of one padded input band with its slack. */
 static size_t band_size(const kernels *kn, int Cin, int rows, int Wp, int reach) {
   size_t x = (size_t)Cin * (rows + reach) * Wp;
@@ -149,7 +144,7 @@ size_t hy_conv_direct_scratch(int Cin, int H, int W, int Cout, int k, int pad, i
   int reach = dil * (k - 1), Wp = W + 2 * pad, Ho = H + 2 * pad - reach;
   int rows = band_rows(Cin, Ho, Wp, reach);
   size_t xb = band_size(kn, Cin, rows, Wp, reach);
-  size_t fwd = packed_w(kn, Cin, Cout, k) + (size_t)band_threads(Ho, threads < 1 ? 1 : threads) * xb;
+  size_t fwd = packed_w(kn, Cin, Cout, k) + (size_t)hy_conv_band_threads(Ho, threads) * xb;
   size_t dw = xb + (size_t)Cout * dy_plane(rows, Wp);
   return fwd > dw ? fwd : dw;
 }
@@ -278,7 +273,7 @@ void hy_conv_direct_forward(float *y, const float *x, const float *w, const floa
   int rows = band_rows(Cin, j.Ho, Wp, reach);
   j.xb = scratch + packed_w(kn, Cin, Cout, k);
   j.plane = (size_t)(rows + reach) * Wp;
-  int threads = band_threads(j.Ho, hy_pool_threads(pool));
+  int threads = hy_conv_band_threads(j.Ho, hy_pool_threads(pool));
   if (threads > 1) {
     /* bands in a multiple of the thread count, as even as they can be */
     int nb = (j.Ho + rows - 1) / rows;

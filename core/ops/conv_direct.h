@@ -5,7 +5,9 @@
  * buffer (~0.75 MB, stays in L2), and the kernel keeps an output tile in
  * registers across every input channel and tap: 8 channels x 48 pixels with
  * AVX-512 (picked at run time, for more than 4 output channels), else
- * 4 x 24 with AVX2+FMA.
+ * 4 x 24 with AVX2+FMA. On a pool, each thread of the forward copies and
+ * computes whole bands in a padded buffer of its own
+ * (hy_conv_band_threads, conv.h).
  *
  * Pixels are walked in the padded buffer's row-major order (rows of
  * Wo + dil*(k-1)), so a tile runs on across row ends; the few pixels that

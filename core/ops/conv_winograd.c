@@ -101,16 +101,11 @@ static size_t v_size(const wg_job *j) {
   return al16(((size_t)j->R * j->G8 + j->VB - 1) / j->VB * XI * j->xs);
 }
 
-/* Threads that each run whole bands: a band's transformed input then stays
- * in the L2 of the core that wrote it, and no thread waits for the other
- * twice a band. Below two bands a thread, the threads share each band. */
-static int band_threads(const wg_job *j, int threads) { return j->TH >= 2 * threads ? threads : 1; }
-
 size_t hy_conv_winograd_scratch(int Cin, int H, int W, int Cout, int pad, int threads) {
   int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
   if (!hy_conv_winograd_fits(Cin, Cout, 3, 1, 1, 1, Ho, Wo)) return 0;
   wg_job j = geometry(Cin, H, W, Cout, pad);
-  return u_size(&j) + (size_t)band_threads(&j, threads < 1 ? 1 : threads) * (d_size(&j) + v_size(&j));
+  return u_size(&j) + (size_t)hy_conv_band_threads(j.TH, threads) * (d_size(&j) + v_size(&j));
 }
 
 #if HAVE_KERNEL
@@ -512,7 +507,7 @@ static void winograd_run(wg_job j, const float *w, float *scratch, hy_pool *pool
   j.V = j.D + d_size(&j);
   filter_job f = {j.U, w, Cin, Cout, j.CO};
   hy_pool_run(pool, j.CB, filter_task, &f);
-  int threads = band_threads(&j, hy_pool_threads(pool));
+  int threads = hy_conv_band_threads(j.TH, hy_pool_threads(pool));
   if (threads > 1) {
     /* the band height that leaves the busiest thread the fewest blocks of
      * products (padding included); the default where it ties */

@@ -10,8 +10,10 @@
  * of 8 tiles with AVX2, 4 with AVX-512); then each (block, CO output
  * channels) task runs the 36 Cin-long products with the transformed filter
  * in registers (CO = 4 in ymm, 8 in zmm), as the direct kernel does, and
- * transforms the 4x4 tiles back into y. The two widths round differently
- * in no step: they give the same numbers.
+ * transforms the 4x4 tiles back into y. On a pool each thread runs whole
+ * bands in its own part of the scratch (hy_conv_band_threads, conv.h); too
+ * few bands, and the threads share each band's channels and blocks. The
+ * two widths round differently in no step: they give the same numbers.
  * The transforms add rounding of about ten times a float's epsilon of the
  * inputs' size: far inside the tests' tolerances. Each output element is
  * computed in a fixed order: results do not depend on the thread count.
