@@ -105,16 +105,20 @@ static inline float big_phi(float x) {
 
 FMA static void gelu_forward_fma(float *y, const float *x, int i0, int i1) {
   int i = i0;
-  for (; i + 8 <= i1; i += 8) {
-    __m256 v = _mm256_loadu_ps(x + i), nh, nl;
-    _mm256_storeu_ps(y + i, _mm256_mul_ps(v, hy_v8phi(v, &nh, &nl)));
+  __m256 v[4], q[4], nh[4], nl[4];
+  for (; i + 32 <= i1; i += 32) {
+    for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + i + 8 * k);
+    hy_v8phi4(v, q, nh, nl);
+    for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + i + 8 * k, _mm256_mul_ps(v[k], q[k]));
   }
-  if (i < i1) { /* the tail through a zero-padded vector */
+  for (; i < i1; i += 8) { /* the tail through a zero-padded vector */
+    int n = i1 - i < 8 ? i1 - i : 8;
     float buf[8] = {0};
-    memcpy(buf, x + i, sizeof(float) * (size_t)(i1 - i));
-    __m256 v = _mm256_loadu_ps(buf), nh, nl;
-    _mm256_storeu_ps(buf, _mm256_mul_ps(v, hy_v8phi(v, &nh, &nl)));
-    memcpy(y + i, buf, sizeof(float) * (size_t)(i1 - i));
+    memcpy(buf, x + i, sizeof(float) * (size_t)n);
+    v[0] = _mm256_loadu_ps(buf);
+    hy_v8phi1(v, q, nh, nl);
+    _mm256_storeu_ps(buf, _mm256_mul_ps(v[0], q[0]));
+    memcpy(y + i, buf, sizeof(float) * (size_t)n);
   }
 }
 
@@ -130,8 +134,8 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
       memcpy(bdx, pdx, sizeof(float) * (size_t)n);
       px = bx, pdy = bdy, pdx = bdx;
     }
-    __m256 v = _mm256_loadu_ps(px), nh, nl;
-    __m256 phi = hy_v8phi(v, &nh, &nl);
+    __m256 v = _mm256_loadu_ps(px), phi, nh, nl;
+    hy_v8phi1(&v, &phi, &nh, &nl);
     __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f), hy_v8expf2(nh, nl));
     __m256 d = _mm256_mul_ps(_mm256_loadu_ps(pdy), _mm256_fmadd_ps(v, pdf, phi));
     _mm256_storeu_ps(pdx, _mm256_add_ps(_mm256_loadu_ps(pdx), d));
@@ -142,23 +146,46 @@ FMA static void gelu_backward_fma(float *dx, const float *dy, const float *x, in
 /* The same at 16 lanes (AVX-512), lane for lane the same numbers; the tails
  * go through masked loads and stores. */
 HY_V16 static void gelu_forward_avx512(float *y, const float *x, int i0, int i1) {
-  for (int i = i0; i < i1; i += 16) {
+  int i = i0;
+  __m512 v[4], q[4], nh[4], nl[4];
+  for (; i + 64 <= i1; i += 64) {
+    for (int k = 0; k < 4; k++) v[k] = _mm512_loadu_ps(x + i + 16 * k);
+    hy_v16phi4(v, q, nh, nl);
+    for (int k = 0; k < 4; k++) _mm512_storeu_ps(y + i + 16 * k, _mm512_mul_ps(v[k], q[k]));
+  }
+  for (; i < i1; i += 16) {
     __mmask16 m = hy_v16mask(i1 - i);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i), nh, nl;
-    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, hy_v16phi(v, &nh, &nl)));
+    v[0] = _mm512_maskz_loadu_ps(m, x + i);
+    hy_v16phi1(v, q, nh, nl);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v[0], q[0]));
   }
 }
 
+/* dx += dy * (Phi(x) + x * pdf(x)) for vectors k < NV at i (masks m) */
+#define GELU_BWD16(NV, m)                                                                      \
+  do {                                                                                         \
+    __m512 v[NV], q[NV], nh[NV], nl[NV];                                                       \
+    for (int k = 0; k < NV; k++) v[k] = _mm512_maskz_loadu_ps(m[k], x + i + 16 * k);           \
+    hy_v16phi##NV(v, q, nh, nl);                                                               \
+    for (int k = 0; k < NV; k++) {                                                             \
+      __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.39894228040143268f), hy_v16expf2(nh[k], nl[k])); \
+      __m512 d = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[k], dy + i + 16 * k),                   \
+                               _mm512_fmadd_ps(v[k], pdf, q[k]));                              \
+      _mm512_mask_storeu_ps(dx + i + 16 * k, m[k],                                             \
+                            _mm512_add_ps(_mm512_maskz_loadu_ps(m[k], dx + i + 16 * k), d));   \
+    }                                                                                          \
+  } while (0)
+
 HY_V16 static void gelu_backward_avx512(float *dx, const float *dy, const float *x, int i0, int i1) {
-  for (int i = i0; i < i1; i += 16) {
-    __mmask16 m = hy_v16mask(i1 - i);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i), nh, nl;
-    __m512 phi = hy_v16phi(v, &nh, &nl);
-    __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.39894228040143268f), hy_v16expf2(nh, nl));
-    __m512 d = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i), _mm512_fmadd_ps(v, pdf, phi));
-    _mm512_mask_storeu_ps(dx + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dx + i), d));
+  int i = i0;
+  const __mmask16 all[4] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+  for (; i + 64 <= i1; i += 64) GELU_BWD16(4, all);
+  for (; i < i1; i += 16) {
+    __mmask16 m[1] = {hy_v16mask(i1 - i)};
+    GELU_BWD16(1, m);
   }
 }
+#undef GELU_BWD16
 
 #else
 #define HAVE_FMA_GELU 0

@@ -77,11 +77,13 @@ HY_V16 static void mlp_tile(const mlp_job *j, int t0, int n, float *xn, float *g
         a[k][1] = _mm512_fmadd_ps(wk, v1, a[k][1]);
       }
     }
-    for (int k = 0; k < nr; k++)
-      for (int h = 0; h < 2; h++) {
-        __m512 nh, nl;
-        _mm512_storeu_ps(g + (r + k) * TILE + 16 * h, _mm512_mul_ps(a[k][h], hy_v16phi(a[k][h], &nh, &nl)));
-      }
+    /* each half's R_BLOCK GELUs interleaved (gelu_phi.h) */
+    for (int h = 0; h < 2; h++) {
+      __m512 v[R_BLOCK], q[R_BLOCK], nh[R_BLOCK], nl[R_BLOCK];
+      for (int k = 0; k < R_BLOCK; k++) v[k] = a[k][h];
+      hy_v16phi4(v, q, nh, nl);
+      for (int k = 0; k < nr; k++) _mm512_storeu_ps(g + (r + k) * TILE + 16 * h, _mm512_mul_ps(v[k], q[k]));
+    }
   }
 
   /* fc2 + bias + the residual, C_BLOCK output channels at a time,
