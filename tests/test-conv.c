@@ -260,6 +260,7 @@ static void test_conv_vs_naive(void) {
   shapes[n++] = conv_spec(2, 12, 30, 27, 13, 3, 3, 1, 1, 1, 1, 1, 1); /* Winograd y and dx */
   shapes[n++] = conv_spec(1, 5, 9, 100, 11, 3, 3, 1, 2, 2, 2, 1, 1); /* direct: rows > a tile */
   shapes[n++] = conv_spec(1, 7, 6, 50, 20, 2, 2, 1, 0, 0, 1, 1, 0);  /* direct 2x2, 3 blocks */
+  shapes[n++] = conv_spec(2, 9, 11, 9, 70, 3, 3, 2, 1, 1, 1, 1, 1);  /* GEMM split into row tasks */
   /* random ones */
   tu_rng rng = tu_rng_new(11);
   static const int ks[] = {1, 3, 4, 5, 7};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "blas.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
 #include "dwconv.h"
@@ -358,6 +359,43 @@ static void add_bias(float *y, const float *b, int C, size_t len, size_t stride)
 
 /* relu: the Winograd, direct and small-GEMM paths clamp in their last
  * pass; the others get a ReLU pass of their own. */
+/* Output channels per task of the small forward GEMMs that pool_sgemm
+ * splits (fixed, so the result does not depend on the pool's thread
+ * count), and the largest M N K it splits: past that OpenBLAS's own
+ * threads pay for their wake-up, and repacking B for each task costs more. */
+enum { GEMM_ROWS = 64, SPLIT_MAX_MNK = 1 << 26 };
+
+typedef struct {
+  float *C;
+  const float *A, *B;
+  int M, N, K, ldb, ldc;
+} gemm_rows_job;
+
+static void gemm_rows_task(void *p, int t, int thread) {
+  const gemm_rows_job *g = p;
+  int m0 = t * GEMM_ROWS, m = g->M - m0 < GEMM_ROWS ? g->M - m0 : GEMM_ROWS;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, g->N, g->K, 1.0f, g->A + (size_t)m0 * g->K,
+              g->K, g->B, g->ldb, 0.0f, g->C + (size_t)m0 * g->ldc, g->ldc);
+}
+
+/* C = A B, A [M][K]. A small GEMM with more than GEMM_ROWS rows (s5's
+ * convs: 128 outputs on a 16 x 13 map) runs as tasks of GEMM_ROWS rows on
+ * the pool, OpenBLAS on one thread in each: on 2 threads 0.63 -> 0.45 ms
+ * a conv (its own workers, woken for each call, cost more than the split). */
+static void pool_sgemm(float *C, int ldc, const float *A, const float *B, int ldb, int M, int N,
+                       int K, hy_pool *pool) {
+  if (M <= GEMM_ROWS || (double)M * N * K > SPLIT_MAX_MNK) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C,
+                ldc);
+    return;
+  }
+  gemm_rows_job g = {C, A, B, M, N, K, ldb, ldc};
+  int prev = hy_blas_threads();
+  if (prev != 1) hy_blas_set_threads(1);
+  hy_pool_run(pool, (M + GEMM_ROWS - 1) / GEMM_ROWS, gemm_rows_task, &g);
+  if (prev != 1) hy_blas_set_threads(prev);
+}
+
 static void conv_forward(float *y, const float *x, const float *w, const float *b, int N,
                          int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
                          int pw, int dil, int groups, int relu, float *scratch, hy_pool *pool) {
@@ -416,8 +454,7 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
         hy_conv_im2col(scratch, xg, Cg, H, W, Ho, Wo, kh, kw, stride, ph, pw,
                        dil, r0, r1, pool);
         float *yb = yg + (size_t)r0 * Wo;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, npix, K,
-                    1.0f, wg, K, scratch, npix, 0.0f, yb, (int)out);
+        pool_sgemm(yb, (int)out, wg, scratch, npix, Mg, npix, K, pool);
         if (b) add_bias(yb, b + (size_t)g * Mg, Mg, (size_t)npix, out);
       }
     }
