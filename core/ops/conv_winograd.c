@@ -346,11 +346,41 @@ KERNEL512 static void product16(const float *v, const float *u, int Cin, float *
   for (int i = 0; i < 16; i++) _mm512_store_ps(m + 16 * i, acc[i]);
 }
 
+/* store_tile for hy_conv_winograd_phases_forward: output channel
+ * ph * phases + c, ph = 2a + b, pixel (oy, ox) is y[c][2oy + a][2ox + b].
+ * Each pixel is doubled in its vector and stored under a mask of the
+ * lanes of parity b: the phase b = 1 of the same band fills in the rest
+ * of the cache lines while they are still in L2. */
+KERNEL static void store_phase_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
+  int ph = co / j->phases, c = co % j->phases, a = ph >> 1, bb = ph & 1;
+  __m256 bias = _mm256_set1_ps(j->b ? j->b[c] : 0.0f);
+  int ty = v / j->G8, g = v % j->G8, ox0 = 32 * g, Wy = 2 * j->Wo;
+  float *yc = j->y + (size_t)c * 4 * j->Ho * j->Wo;
+  __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i parity = _mm256_cmpeq_epi32(_mm256_and_si256(lane, _mm256_set1_epi32(1)), _mm256_set1_epi32(bb));
+  for (int i = 0; i < 4; i++) {
+    int oy = 4 * (j->ty0 + ty) + i;
+    if (oy >= j->Ho) break;
+    __m256 px[4];
+    interleave(o[i][0], o[i][1], o[i][2], o[i][3], px);
+    float *dst = yc + (size_t)(2 * oy + a) * Wy + 2 * ox0;
+    for (int k = 0; k < 4; k++) {
+      __m256 p = _mm256_add_ps(px[k], bias);
+      if (j->relu) p = _mm256_max_ps(_mm256_setzero_ps(), p);
+      __m256 lo = _mm256_unpacklo_ps(p, p), hi = _mm256_unpackhi_ps(p, p);
+      __m256 d[2] = {_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31)};
+      for (int h = 0; h < 2; h++) { /* y's columns 2 ox0 + 16k + 8h + lane, those < 2 Wo */
+        int col = 2 * ox0 + 16 * k + 8 * h;
+        __m256i in = _mm256_and_si256(parity, _mm256_cmpgt_epi32(_mm256_set1_epi32(Wy - col), lane));
+        _mm256_maskstore_ps(dst + 16 * k + 8 * h, in, d[h]);
+      }
+    }
+  }
+}
+
 /* 8 tiles (vector v of the band) of output channel co, o[row][column] in
  * tile order, into y with the bias (or onto it) and the ReLU. Pixels past
  * Ho or Wo are dropped. */
-KERNEL static void store_phase_tile(const wg_job *j, __m256 o[4][4], int co, int v);
-
 KERNEL static void store_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
   if (j->phases) {
     store_phase_tile(j, o, co, v);
@@ -380,38 +410,6 @@ KERNEL static void store_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
       __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32(j->Wo - ox0 - 8 * k), lane);
       __m256 out = j->accumulate ? _mm256_add_ps(px[k], _mm256_maskload_ps(dst + 8 * k, in)) : px[k];
       _mm256_maskstore_ps(dst + 8 * k, in, out);
-    }
-  }
-}
-
-/* store_tile for hy_conv_winograd_phases_forward: output channel
- * ph * phases + c, ph = 2a + b, pixel (oy, ox) is y[c][2oy + a][2ox + b].
- * Each pixel is doubled in its vector and stored under a mask of the
- * lanes of parity b: the phase b = 1 of the same band fills in the rest
- * of the cache lines while they are still in L2. */
-KERNEL static void store_phase_tile(const wg_job *j, __m256 o[4][4], int co, int v) {
-  int ph = co / j->phases, c = co % j->phases, a = ph >> 1, bb = ph & 1;
-  __m256 bias = _mm256_set1_ps(j->b ? j->b[c] : 0.0f);
-  int ty = v / j->G8, g = v % j->G8, ox0 = 32 * g, Wy = 2 * j->Wo;
-  float *yc = j->y + (size_t)c * 4 * j->Ho * j->Wo;
-  __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  __m256i parity = _mm256_cmpeq_epi32(_mm256_and_si256(lane, _mm256_set1_epi32(1)), _mm256_set1_epi32(bb));
-  for (int i = 0; i < 4; i++) {
-    int oy = 4 * (j->ty0 + ty) + i;
-    if (oy >= j->Ho) break;
-    __m256 px[4];
-    interleave(o[i][0], o[i][1], o[i][2], o[i][3], px);
-    float *dst = yc + (size_t)(2 * oy + a) * Wy + 2 * ox0;
-    for (int k = 0; k < 4; k++) {
-      __m256 p = _mm256_add_ps(px[k], bias);
-      if (j->relu) p = _mm256_max_ps(_mm256_setzero_ps(), p);
-      __m256 lo = _mm256_unpacklo_ps(p, p), hi = _mm256_unpackhi_ps(p, p);
-      __m256 d[2] = {_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31)};
-      for (int h = 0; h < 2; h++) { /* y's columns 2 ox0 + 16k + 8h + lane, those < 2 Wo */
-        int col = 2 * ox0 + 16 * k + 8 * h;
-        __m256i in = _mm256_and_si256(parity, _mm256_cmpgt_epi32(_mm256_set1_epi32(Wy - col), lane));
-        _mm256_maskstore_ps(dst + 16 * k + 8 * h, in, d[h]);
-      }
     }
   }
 }
@@ -497,9 +495,7 @@ KERNEL static void band_task(void *p, int band, int thread) {
   for (int c = 0; c < j.Cin; c++) input_task(&j, c, thread);
   for (int t = 0; t < j.nblk * j.CB; t++) output_task(&j, t, thread);
 }
-#endif
 
-#if HAVE_KERNEL
 static void winograd_run(wg_job j, const float *w, float *scratch, hy_pool *pool) {
   int Cin = j.Cin, Cout = j.Cout;
   j.U = scratch;
@@ -535,9 +531,6 @@ void hy_conv_winograd_forward(float *y, const float *x, const float *w, const fl
   wg_job j = geometry(Cin, H, W, Cout, pad);
   j.y = y, j.x = x, j.b = b, j.accumulate = accumulate, j.relu = relu;
   winograd_run(j, w, scratch, pool);
-#else
-  (void)y, (void)x, (void)w, (void)b, (void)Cin, (void)H, (void)W, (void)Cout, (void)pad;
-  (void)accumulate, (void)relu, (void)scratch, (void)pool;
 #endif
 }
 
@@ -548,8 +541,5 @@ void hy_conv_winograd_phases_forward(float *y, const float *x, const float *w, c
   wg_job j = geometry(Cin, H, W, 4 * Cout, 1);
   j.y = y, j.x = x, j.b = b, j.relu = relu, j.phases = Cout;
   winograd_run(j, w, scratch, pool);
-#else
-  (void)y, (void)x, (void)w, (void)b, (void)Cin, (void)H, (void)W, (void)Cout, (void)relu;
-  (void)scratch, (void)pool;
 #endif
 }
