@@ -79,6 +79,15 @@ static void add_plan(JsonBuilder *b, const void *p) {
   add_double(b, "train_mb", mb[1]);
 }
 
+/* part as a percentage of whole, 7 columns wide; "n/a" when whole was not
+ * measured (--no-peak) */
+static void print_pct(double part, double whole) {
+  if (whole > 0)
+    printf("%5.1f %%", 100 * part / whole);
+  else
+    printf("%7s", "n/a");
+}
+
 static void print_row(const hy_bench_row *row, void *p) {
   table *t = p;
   t->total += row->ms;
@@ -88,14 +97,18 @@ static void print_row(const hy_bench_row *row, void *p) {
   }
   if (row->gflop > 0) {
     double rate = row->gflop / (row->ms * 1e-3);
-    printf("| %-52s | %-4s | %9.3f | %8.1f GFLOP/s | %5.1f %% |", row->name, row->pass, row->ms,
-           rate, 100 * rate / t->peak);
-    if (row->gbyte > 0) printf(" %.1f GB/s (%.0f %%)", row->gbyte / (row->ms * 1e-3), 100 * row->gbyte / (row->ms * 1e-3) / t->bw);
+    printf("| %-52s | %-4s | %9.3f | %8.1f GFLOP/s | ", row->name, row->pass, row->ms, rate);
+    print_pct(rate, t->peak);
+    printf(" |");
+    double gbs = row->gbyte / (row->ms * 1e-3);
+    if (row->gbyte > 0) printf(" %.1f GB/s", gbs);
+    if (row->gbyte > 0 && t->bw > 0) printf(" (%.0f %%)", 100 * gbs / t->bw);
     printf("\n");
   } else {
     double rate = row->gbyte / (row->ms * 1e-3);
-    printf("| %-52s | %-4s | %9.3f | %11.1f GB/s | %5.1f %% |\n", row->name, row->pass, row->ms,
-           rate, 100 * rate / t->bw);
+    printf("| %-52s | %-4s | %9.3f | %11.1f GB/s | ", row->name, row->pass, row->ms, rate);
+    print_pct(rate, t->bw);
+    printf(" |\n");
   }
   fflush(stdout);
 }

@@ -1,7 +1,7 @@
 /* The `hyatt` executable (path in $HYATT_BIN): version, help, `hyatt show`
  * on a generated image (landmark files and an annotation) and on ISBI
- * 001.jpg, and its one-line errors with exit status 1 (failure) or 2 (bad
- * command line). */
+ * 001.jpg, its one-line errors with exit status 1 (failure) or 2 (bad
+ * command line), and `hyatt bench`'s table without the peak. */
 #include <cairo.h>
 #include <math.h>
 #include <string.h>
@@ -31,6 +31,18 @@ static void test_help(void) {
   g_assert_nonnull(strstr(r.out, "--landmarks"));
   g_assert_nonnull(strstr(r.out, "--out"));
   g_assert_nonnull(strstr(r.out, "--max-size"));
+  ct_result_clear(&r);
+}
+
+/* `hyatt bench` without the peak measurement: its table says n/a where the
+ * percentages of the peak would be (it printed "inf %"); no timing is
+ * checked. */
+static void test_bench_no_peak(void) {
+  ct_result r = ct_run("bench", "infer", "--no-peak", "--reps", "1", "--threads", "1", NULL);
+  ct_assert_status(&r, 0);
+  g_assert_nonnull(strstr(r.out, "small network, inference plan"));
+  g_assert_nonnull(strstr(r.out, "n/a |"));
+  g_assert_null(strstr(r.out, "inf %"));
   ct_result_clear(&r);
 }
 
@@ -271,6 +283,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/version", test_version);
   g_test_add_func("/cli/help", test_help);
   g_test_add_func("/cli/usage-errors", test_usage_errors);
+  g_test_add_func("/cli/bench-no-peak", test_bench_no_peak);
   g_test_add_func("/cli/show", test_show);
   g_test_add_func("/cli/show-annotation", test_show_annotation);
   g_test_add_func("/cli/show-errors", test_show_errors);
