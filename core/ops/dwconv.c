@@ -32,15 +32,22 @@ static void interior_cols(int *lo, int *hi, int W, int Wo, int K, int S, int P) 
   *hi = last < 0 ? *lo : clampi(last / S + 1, *lo, Wo);
 }
 
-/* Eight floats (GCC vector extension: AVX in the avx2 clone, SSE pairs
- * otherwise); p[0], p[S], ..., p[7S]. */
+/* Eight and sixteen floats (GCC vector extension: AVX in the avx2 clone,
+ * SSE pairs otherwise; one zmm for sixteen in the avx512f clone), and
+ * loadN(v, p, S): v = p[0], p[S], ..., p[(N-1)S] (N = 1: one float). */
 typedef float v8 __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
 
-ALWAYS_INLINE void load8(v8 *v, const float *p, int S) {
-  float t[8];
-  for (int l = 0; l < 8; l++) t[l] = p[l * S];
-  memcpy(v, t, sizeof *v);
-}
+#define DEFINE_LOAD(name, T, N)                                 \
+  ALWAYS_INLINE void name(T *v, const float *p, int S) {        \
+    float t[N];                                                 \
+    for (int l = 0; l < N; l++) t[l] = p[l * S];                \
+    memcpy(v, t, sizeof *v);                                    \
+  }
+DEFINE_LOAD(load1, float, 1)
+DEFINE_LOAD(load8, v8, 8)
+DEFINE_LOAD(load16, v16, 16)
+#undef DEFINE_LOAD
 
 /* One output pixel with every tap bounds-checked: the peeled edges. */
 static float edge_pixel(float acc, const float *x, const float *w, int H, int W,
@@ -56,19 +63,27 @@ static float edge_pixel(float acc, const float *x, const float *w, int H, int W,
   return acc;
 }
 
-/* Sixteen floats: two ymm in the avx2 clone, one zmm in the avx512f one. */
-typedef float v16 __attribute__((vector_size(64)));
+/* Interior columns [i, hi) of output row yr, WIDTH at a time while they
+ * last (T: WIDTH floats), each sum in a register over all taps, stored
+ * once. bias - 0 is bias exactly, -0 included. */
+#define INTERIOR_COLUMNS(T, WIDTH, LOAD)                                                  \
+  for (; i + WIDTH <= hi; i += WIDTH) {                                                   \
+    T acc, xv;                                                                            \
+    if (init)                                                                             \
+      acc = bias - (T){0};                                                                \
+    else                                                                                  \
+      memcpy(&acc, yr + i, sizeof acc);                                                   \
+    for (int ky = ky0; ky < ky1; ky++)                                                    \
+      for (int kx = 0; kx < K; kx++) {                                                    \
+        LOAD(&xv, x + x0 + (ptrdiff_t)ky * W + i * S + kx, S);                            \
+        acc += w[ky * K + kx] * xv;                                                       \
+      }                                                                                   \
+    memcpy(yr + i, &acc, sizeof acc);                                                     \
+  }
 
-ALWAYS_INLINE void load16(v16 *v, const float *p, int S) {
-  float t[16];
-  for (int l = 0; l < 16; l++) t[l] = p[l * S];
-  memcpy(v, t, sizeof *v);
-}
-
-/* y (+)= depthwise conv of one plane: per output row, vectors of 16 then 8
- * interior columns keep their sum in registers over all K x K taps (K, S
- * compile-time constants), stored once; the edge columns peeled. Every sum
- * runs in the order (ky, kx), as edge_pixel's. */
+/* y (+)= depthwise conv of one plane: per output row, vectors of 16, then
+ * 8, then single interior columns (K, S compile-time constants); the edge
+ * columns peeled. Every sum runs in the order (ky, kx), as edge_pixel's. */
 ALWAYS_INLINE void plane_t(float *restrict y, const float *restrict x,
                            const float *restrict w, float bias, int init, int H,
                            int W, int Ho, int Wo, int K, int S, int P) {
@@ -80,44 +95,16 @@ ALWAYS_INLINE void plane_t(float *restrict y, const float *restrict x,
     /* x's index of tap (0, 0) of output column 0 (negative at the top) */
     ptrdiff_t x0 = (ptrdiff_t)(oy * S - P) * W - P;
     int i = lo;
-    for (; i + 16 <= hi; i += 16) {
-      v16 acc, xv;
-      if (init)
-        acc = (v16){0} + bias;
-      else
-        memcpy(&acc, yr + i, sizeof acc);
-      for (int ky = ky0; ky < ky1; ky++)
-        for (int kx = 0; kx < K; kx++) {
-          load16(&xv, x + x0 + (ptrdiff_t)ky * W + i * S + kx, S);
-          acc += w[ky * K + kx] * xv;
-        }
-      memcpy(yr + i, &acc, sizeof acc);
-    }
-    for (; i + 8 <= hi; i += 8) {
-      v8 acc, xv;
-      if (init)
-        acc = (v8){0} + bias;
-      else
-        memcpy(&acc, yr + i, sizeof acc);
-      for (int ky = ky0; ky < ky1; ky++)
-        for (int kx = 0; kx < K; kx++) {
-          load8(&xv, x + x0 + (ptrdiff_t)ky * W + i * S + kx, S);
-          acc += w[ky * K + kx] * xv;
-        }
-      memcpy(yr + i, &acc, sizeof acc);
-    }
-    for (; i < hi; i++) {
-      float acc = init ? bias : yr[i];
-      for (int ky = ky0; ky < ky1; ky++)
-        for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * x[x0 + (ptrdiff_t)ky * W + i * S + kx];
-      yr[i] = acc;
-    }
+    INTERIOR_COLUMNS(v16, 16, load16)
+    INTERIOR_COLUMNS(v8, 8, load8)
+    INTERIOR_COLUMNS(float, 1, load1)
     for (int ox = 0; ox < lo; ox++)
       yr[ox] = edge_pixel(init ? bias : yr[ox], x, w, H, W, K, S, P, oy, ox);
     for (int ox = hi; ox < Wo; ox++)
       yr[ox] = edge_pixel(init ? bias : yr[ox], x, w, H, W, K, S, P, oy, ox);
   }
 }
+#undef INTERIOR_COLUMNS
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) static void
 plane(float *y, const float *x, const float *w, float bias, int init, int H,
