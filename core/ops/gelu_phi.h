@@ -74,27 +74,21 @@
 #define PHI8_BLEND_NEG(x, pos, neg) \
   _mm256_blendv_ps(pos, neg, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ))
 
-/* q[k] = Phi(x[k]) for k < NV (1 or 4, a constant) */
-#define HY_V8PHI_N(NV)                                                                       \
-  HY_V8FMA static inline __attribute__((always_inline)) void hy_v8phi##NV(                   \
-      const __m256 x[NV], __m256 q[NV], __m256 nh[NV], __m256 nl[NV]) {                      \
-    HY_PHI_BODY(__m256, _mm256, PHI8_ABS, PHI8_MASK_MUL, PHI8_BLEND_NEG, NV)                 \
-  }
-HY_V8PHI_N(1)
-HY_V8PHI_N(4)
-
 /* 16 lanes: scalef multiplies by 2^n with the same rounding */
 #define PHI16_MASK_MUL(t, e, n, a) \
   _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(13.0f), _CMP_LE_OQ), t, _mm512_scalef_ps(e, n))
 #define PHI16_BLEND_NEG(x, pos, neg) \
   _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), pos, neg)
 
-#define HY_V16PHI_N(NV)                                                                      \
-  HY_V16 static inline __attribute__((always_inline)) void hy_v16phi##NV(                    \
-      const __m512 x[NV], __m512 q[NV], __m512 nh[NV], __m512 nl[NV]) {                      \
-    HY_PHI_BODY(__m512, _mm512, _mm512_abs_ps, PHI16_MASK_MUL, PHI16_BLEND_NEG, NV)          \
+/* NAME##NV: q[k] = Phi(x[k]) for k < NV (1 or 4, a constant) */
+#define HY_PHI_N(ATTR, NAME, V, P, ABS, MASK_MUL, BLEND_NEG, NV)                                \
+  ATTR static inline __attribute__((always_inline)) void NAME##NV(const V x[NV], V q[NV],    \
+                                                                  V nh[NV], V nl[NV]) {      \
+    HY_PHI_BODY(V, P, ABS, MASK_MUL, BLEND_NEG, NV)                                          \
   }
-HY_V16PHI_N(1)
-HY_V16PHI_N(4)
+HY_PHI_N(HY_V8FMA, hy_v8phi, __m256, _mm256, PHI8_ABS, PHI8_MASK_MUL, PHI8_BLEND_NEG, 1)
+HY_PHI_N(HY_V8FMA, hy_v8phi, __m256, _mm256, PHI8_ABS, PHI8_MASK_MUL, PHI8_BLEND_NEG, 4)
+HY_PHI_N(HY_V16, hy_v16phi, __m512, _mm512, _mm512_abs_ps, PHI16_MASK_MUL, PHI16_BLEND_NEG, 1)
+HY_PHI_N(HY_V16, hy_v16phi, __m512, _mm512, _mm512_abs_ps, PHI16_MASK_MUL, PHI16_BLEND_NEG, 4)
 
 #endif
