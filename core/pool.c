@@ -179,3 +179,10 @@ void hy_pool_run(hy_pool *pool, int n_tasks, hy_task_fn fn, void *ctx) {
   pool->waiting = 0;
   pthread_mutex_unlock(&pool->lock);
 }
+
+void hy_pool_run_sgemm(hy_pool *pool, int n_tasks, hy_task_fn fn, void *ctx) {
+  int prev = hy_blas_threads();
+  if (prev != 1) hy_blas_set_threads(1);
+  hy_pool_run(pool, n_tasks, fn, ctx);
+  if (prev != 1) hy_blas_set_threads(prev);
+}

@@ -22,3 +22,8 @@ int hy_pool_threads(const hy_pool *pool);
  * out in contiguous blocks, one block per thread, so which thread runs a task
  * depends only on (n_tasks, thread count): results are reproducible. */
 void hy_pool_run(hy_pool *pool, int n_tasks, hy_task_fn fn, void *ctx);
+
+/* hy_pool_run for tasks that call sgemm: OpenBLAS runs on one thread
+ * meanwhile (its own workers would compete with the pool's) and gets its
+ * thread count back after. */
+void hy_pool_run_sgemm(hy_pool *pool, int n_tasks, hy_task_fn fn, void *ctx);

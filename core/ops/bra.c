@@ -3,7 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "blas.h"
 #include "linear.h"
 #include "vecmath.h"
 
@@ -260,10 +259,7 @@ void hy_bra_linear_forward(float *y, const float *x, const float *w,
                            const float *b, int T, int Cin, int Cout,
                            hy_pool *pool) {
   lin_job j = {.y = y, .x = x, .w = w, .b = b, .T = T, .Cin = Cin, .Cout = Cout};
-  int prev = hy_blas_threads();
-  if (prev != 1) hy_blas_set_threads(1);
-  hy_pool_run(pool, LIN_CHUNKS, lin_fwd_task, &j);
-  if (prev != 1) hy_blas_set_threads(prev);
+  hy_pool_run_sgemm(pool, LIN_CHUNKS, lin_fwd_task, &j);
 }
 
 void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
@@ -273,10 +269,7 @@ void hy_bra_linear_backward(float *dx, float *dw, float *db, const float *dy,
   lin_job j = {.x = x, .w = w, .dx = dx, .dy = dy, .T = T, .Cin = Cin, .Cout = Cout};
   j.dw = dw ? scratch : NULL;
   j.db = db ? scratch + LIN_CHUNKS * nw : NULL;
-  int prev = hy_blas_threads();
-  if (prev != 1) hy_blas_set_threads(1);
-  hy_pool_run(pool, LIN_CHUNKS, lin_bwd_task, &j);
-  if (prev != 1) hy_blas_set_threads(prev);
+  hy_pool_run_sgemm(pool, LIN_CHUNKS, lin_bwd_task, &j);
   for (int k = 0; k < LIN_CHUNKS; k++) {
     if (dw)
       for (size_t e = 0; e < nw; e++) dw[e] += j.dw[k * nw + e];

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "activation.h"
-#include "blas.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
 #include "dwconv.h"
@@ -357,8 +356,6 @@ static void add_bias(float *y, const float *b, int C, size_t len, size_t stride)
     for (size_t i = 0; i < len; i++) y[c * stride + i] += b[c];
 }
 
-/* relu: the Winograd, direct and small-GEMM paths clamp in their last
- * pass; the others get a ReLU pass of their own. */
 /* Output channels per task of the small forward GEMMs that pool_sgemm
  * splits (fixed, so the result does not depend on the pool's thread
  * count), and the largest M N K it splits: past that OpenBLAS's own
@@ -378,7 +375,8 @@ static void gemm_rows_task(void *p, int t, int thread) {
               g->K, g->B, g->ldb, 0.0f, g->C + (size_t)m0 * g->ldc, g->ldc);
 }
 
-/* C = A B, A [M][K]. A small GEMM with more than GEMM_ROWS rows (s5's
+/* C = A B, A [M][K]: the forward's GEMMs (im2col and 1x1 convs past the
+ * small-K kernel). A small one with more than GEMM_ROWS rows (s5's
  * convs: 128 outputs on a 16 x 13 map) runs as tasks of GEMM_ROWS rows on
  * the pool, OpenBLAS on one thread in each: on 2 threads 0.63 -> 0.45 ms
  * a conv (its own workers, woken for each call, cost more than the split). */
@@ -390,12 +388,11 @@ static void pool_sgemm(float *C, int ldc, const float *A, const float *B, int ld
     return;
   }
   gemm_rows_job g = {C, A, B, M, N, K, ldb, ldc};
-  int prev = hy_blas_threads();
-  if (prev != 1) hy_blas_set_threads(1);
-  hy_pool_run(pool, (M + GEMM_ROWS - 1) / GEMM_ROWS, gemm_rows_task, &g);
-  if (prev != 1) hy_blas_set_threads(prev);
+  hy_pool_run_sgemm(pool, (M + GEMM_ROWS - 1) / GEMM_ROWS, gemm_rows_task, &g);
 }
 
+/* relu: the Winograd, direct and small-GEMM paths clamp in their last
+ * pass; the others get a ReLU pass of their own. */
 static void conv_forward(float *y, const float *x, const float *w, const float *b, int N,
                          int Cin, int H, int W, int Cout, int kh, int kw, int stride, int ph,
                          int pw, int dil, int groups, int relu, float *scratch, hy_pool *pool) {
@@ -444,8 +441,7 @@ static void conv_forward(float *y, const float *x, const float *w, const float *
         continue;
       }
       if (pointwise) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)out, K,
-                    1.0f, wg, K, xg, (int)out, 0.0f, yg, (int)out);
+        pool_sgemm(yg, (int)out, wg, xg, (int)out, Mg, (int)out, K, pool);
         if (b) add_bias(yg, b + (size_t)g * Mg, Mg, out, out);
         continue;
       }

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "blas.h"
 #include "bra.h"
 #include "softmax.h"
 
@@ -109,14 +108,6 @@ static void attn_bwd_task(void *ctx, int task, int thread) {
               T, qkv + h * dh, 3 * C, 0.0f, dq + C, 3 * C);
 }
 
-/* The (image, head) pairs over our pool with OpenBLAS at 1 thread. */
-static void run_heads(hy_pool *pool, int n, hy_task_fn fn, void *ctx) {
-  int prev = hy_blas_threads();
-  if (prev != 1) hy_blas_set_threads(1);
-  hy_pool_run(pool, n, fn, ctx);
-  if (prev != 1) hy_blas_set_threads(prev);
-}
-
 void hy_mhsa_forward(float *y, float *cache, const float *x, const float *qkv_w,
                      const float *lepe_w, const float *lepe_b,
                      const float *proj_w, const float *proj_b, hy_mhsa_dims d,
@@ -127,7 +118,7 @@ void hy_mhsa_forward(float *y, float *cache, const float *x, const float *qkv_w,
   j.p = layout(cache, scratch, g, hy_pool_threads(pool));
   int nt = g.N * g.T;
   hy_bra_linear_forward(j.p.qkv, x, qkv_w, NULL, nt, g.C, 3 * g.C, pool);
-  run_heads(pool, g.N * g.M, attn_fwd_task, &j);
+  hy_pool_run_sgemm(pool, g.N * g.M, attn_fwd_task, &j);
   hy_bra_lepe_forward(j.p.opre, g.C, x, g.C, lepe_w, lepe_b, g.N, 1, g.H, g.W,
                       g.C, 5, j.p.lepe, pool);
   hy_bra_linear_forward(y, j.p.opre, proj_w, proj_b, nt, g.C, g.C, pool);
@@ -148,7 +139,7 @@ void hy_mhsa_backward(float *dx, float *dqkv_w, float *dlepe_w, float *dlepe_b,
                          g.C, g.C, j.p.lin, pool);
   hy_bra_lepe_backward(dx, g.C, dlepe_w, dlepe_b, j.p.dopre, g.C, x, g.C, lepe_w,
                        g.N, 1, g.H, g.W, g.C, 5, j.p.lepe, pool);
-  run_heads(pool, g.N * g.M, attn_bwd_task, &j);
+  hy_pool_run_sgemm(pool, g.N * g.M, attn_bwd_task, &j);
   hy_bra_linear_backward(dx, dqkv_w, NULL, j.p.dqkv, x, qkv_w, nt, g.C, 3 * g.C,
                          j.p.lin, pool);
 }
